@@ -1,0 +1,495 @@
+/*
+ * afp_ptoca.c — PTOCA interpreter for text extraction (ptoca-reference-04 Chapters 3–4).
+ *
+ * The PTX data of one text object is concatenated (PTOCA data may be split on any byte
+ * boundary) and interpreted: code points outside control sequences and in TRN/RPS are text;
+ * AMI/AMB/RMI/RMB/BLN/SIM/SBI/STO move the presentation position; SCFL selects the font; SVI/SIA
+ * set the variable space increment and intercharacter adjustment; everything else is skipped by
+ * its length. Text is collected as runs positioned in page coordinates.
+ *
+ * No font metrics are available, so the advance of each character is estimated from the font
+ * size (from the font name, e.g. C0H200B0 → 12 pt) or, better, from the SVI most generators
+ * emit after each SCFL (the variable space width of the font): about 1.8 spaces per character for
+ * proportional fonts, one for Courier. Only the ordering and word separation depend on it.
+ */
+#include "afp_text_int.h"
+
+#include <string.h>
+
+#define POS_LIMIT ((int64_t) 1 << 40)
+
+/* Interpreter state of one text object. */
+typedef struct pt_state {
+    int64_t i, b;               /* current inline / baseline coordinates */
+    int64_t margin, bincr;      /* inline margin, baseline increment */
+    int64_t sia;                /* intercharacter adjustment (signed) */
+    int64_t svi;                /* variable space increment, -1 = from the font */
+    int qi, qb;                 /* I / B axis orientation, quadrants 0..3 (0°, 90°, 180°, 270°) */
+    int64_t xext, yext;         /* object space extents */
+    int64_t upi;                /* text units per inch */
+    uint8_t lid;                /* active font local ID */
+    int in_word;                /* intercharacter adjustment applies before the next character */
+    int text;                   /* 0 while applying initial text conditions */
+    int open;                   /* a run is being collected */
+    int moved;                  /* the position was set since the last run */
+    afp_run cur;
+} pt_state;
+
+static const int dir_x[4] = {1, 0, -1, 0};
+static const int dir_y[4] = {0, 1, 0, -1};
+
+/* Keeps coordinates in a range where int64 arithmetic cannot overflow. */
+static int64_t
+clamp(int64_t v)
+{
+    return v > POS_LIMIT ? POS_LIMIT : (v < -POS_LIMIT ? -POS_LIMIT : v);
+}
+
+/* Signed 16-bit big-endian value. */
+static int64_t
+s16(const uint8_t *p)
+{
+    return (int16_t) (uint16_t) ((p[0] << 8) | p[1]);
+}
+
+/* Unsigned 16-bit big-endian value. */
+static unsigned
+u16(const uint8_t *p)
+{
+    return (unsigned) ((p[0] << 8) | p[1]);
+}
+
+/* Page x/y of the inline/baseline position (i, b) under the current orientation. The I,B
+ * origin is the corner of the object space from which both axes run inwards. */
+static void
+to_page(const pt_state *s, int64_t i, int64_t b, int64_t *x, int64_t *y)
+{
+    int64_t ox = (dir_x[s->qi] < 0 || dir_x[s->qb] < 0) ? s->xext : 0;
+    int64_t oy = (dir_y[s->qi] < 0 || dir_y[s->qb] < 0) ? s->yext : 0;
+
+    *x = ox + i * dir_x[s->qi] + b * dir_x[s->qb];
+    *y = oy + i * dir_y[s->qi] + b * dir_y[s->qb];
+}
+
+/* Estimated character advance and variable-space advance of the active font, in text units. */
+static void
+metrics(const afp_text_ctx *ctx, const pt_state *s, int64_t *cw, int64_t *sp)
+{
+    const afp_font_ref *f = &ctx->fonts[s->lid];
+    int64_t em = (int64_t) f->size10 * s->upi / 720;
+
+    if (s->svi > 0)
+    {
+        *sp = s->svi;
+        *cw = f->mono ? s->svi : s->svi * 9 / 5;
+    }
+    else
+    {
+        *cw = f->mono ? em * 6 / 10 : em / 2;
+        *sp = f->mono ? *cw : em * 27 / 100;
+    }
+    if (*cw < 1)
+        *cw = 1;
+    if (*sp < 1)
+        *sp = 1;
+}
+
+/* Ends the run being collected and stores it if it holds text. */
+static void
+close_run(afp_text_ctx *ctx, pt_state *s)
+{
+    int64_t y;
+
+    if (!s->open)
+        return;
+    s->open = 0;
+    if (s->cur.len == 0)
+        return;
+    to_page(s, s->i, s->b, &s->cur.xend, &y);
+    s->cur.seq = ctx->seq++;
+    ctx->runs = afp_text_grow(ctx->runs, &ctx->capruns, ctx->nruns + 1, sizeof(afp_run));
+    ctx->runs[ctx->nruns++] = s->cur;
+}
+
+/* Appends a decoded character to the page text (controls dropped; SUB, the generator's mark for
+ * a character it could not encode, shown as U+FFFD). */
+static void
+put_char(afp_buf *t, uint32_t u)
+{
+    if (u == 0x1A)
+        u = 0xFFFD;
+    else if (u < 0x20 || (u >= 0x7F && u <= 0x9F))
+        return;
+    afp_utf8_put(t, u);
+}
+
+/* Presents one code point: opens a run if needed, appends its character and advances. */
+static void
+show_byte(afp_text_ctx *ctx, pt_state *s, uint8_t c)
+{
+    const afp_font_ref *f = &ctx->fonts[s->lid];
+    uint32_t u = f->icp ? f->icp->map[c] : afp_codepage_to_unicode(f->cp, c);
+    int64_t cw, sp;
+    size_t before;
+
+    metrics(ctx, s, &cw, &sp);
+    if (!s->open)
+    {
+        s->open = 1;
+        memset(&s->cur, 0, sizeof(s->cur));
+        to_page(s, s->i, s->b, &s->cur.x, &s->cur.y);
+        s->cur.off = ctx->text.len;
+        s->cur.tol = cw / 2 > 1 ? cw / 2 : 1;
+        s->cur.cont = !s->moved;
+        s->moved = 0;
+    }
+    if (c == f->space)
+    {
+        s->i = clamp(s->i + sp);
+        s->in_word = 0;
+    }
+    else
+    {
+        if (s->in_word)
+            s->i += s->sia;
+        s->i = clamp(s->i + cw);
+        s->in_word = 1;
+    }
+    before = ctx->text.len;
+    put_char(&ctx->text, u);
+    s->cur.len += ctx->text.len - before;
+}
+
+/* Marks a change of position: the current run ends and the next one is not contiguous. */
+static void
+moved(afp_text_ctx *ctx, pt_state *s)
+{
+    close_run(ctx, s);
+    s->moved = 1;
+    s->in_word = 0;
+}
+
+/* Quadrant (0..3) of a PTOCA orientation code (degrees in the top 9 bits); -1 if invalid. */
+static int
+quadrant(unsigned code)
+{
+    unsigned deg = code >> 7;
+
+    if (deg >= 360)
+        return -1;
+    return (int) (((deg + 45) / 90) % 4);
+}
+
+/* Set Text Orientation: keeps the page position and re-expresses it in the new I,B axes. */
+static void
+set_orientation(afp_text_ctx *ctx, pt_state *s, unsigned io, unsigned bo)
+{
+    int qi = quadrant(io), qb = quadrant(bo);
+    int64_t x, y, ox, oy;
+
+    if (io == 0xFFFF && bo == 0xFFFF)
+        qi = 0, qb = 1;
+    if (qi < 0 || qb < 0 || ((qi - qb) & 1) == 0)
+        qi = 0, qb = 1;        /* not perpendicular: standard action 0°, 90° */
+    moved(ctx, s);
+    to_page(s, s->i, s->b, &x, &y);
+    s->qi = qi;
+    s->qb = qb;
+    ox = (dir_x[qi] < 0 || dir_x[qb] < 0) ? s->xext : 0;
+    oy = (dir_y[qi] < 0 || dir_y[qb] < 0) ? s->yext : 0;
+    s->i = clamp((x - ox) * dir_x[qi] + (y - oy) * dir_y[qi]);
+    s->b = clamp((x - ox) * dir_x[qb] + (y - oy) * dir_y[qb]);
+}
+
+/* Name of a control sequence function type (for messages). */
+static const char *
+cs_name(uint8_t type)
+{
+    switch (type & 0xFE)
+    {
+        case 0xC0: return "SIM";
+        case 0xC2: return "SIA";
+        case 0xC4: return "SVI";
+        case 0xC6: return "AMI";
+        case 0xC8: return "RMI";
+        case 0xD0: return "SBI";
+        case 0xD2: return "AMB";
+        case 0xD4: return "RMB";
+        case 0xD8: return "BLN";
+        case 0xDA: return "TRN";
+        case 0xEE: return "RPS";
+        case 0xF0: return "SCFL";
+        case 0xF6: return "STO";
+        case 0xF8: return "NOP";
+        case 0xE4: return "DIR";
+        case 0xE6: return "DBR";
+        case 0x74: return "STC";
+        case 0x80: return "SEC";
+        case 0x76: return "USC";
+        default: return "control sequence";
+    }
+}
+
+/* File offset of position q of the concatenated PTX stream. */
+static int64_t
+file_offset(const afp_ptx_seg *segs, size_t nsegs, int64_t base, size_t q)
+{
+    size_t k;
+
+    if (segs == NULL || nsegs == 0)
+        return base + (int64_t) q;
+    for (k = nsegs; k-- > 0;)
+        if (segs[k].stream_off <= q)
+            return segs[k].file_off + (int64_t) (q - segs[k].stream_off);
+    return segs[0].file_off;
+}
+
+/* Applies one control sequence (params p[0..n)). Returns AFP_OK or a limit error. */
+static afp_status
+apply(afp_text_ctx *ctx, pt_state *s, uint8_t type, const uint8_t *p, size_t n, int64_t off,
+      afp_error *err)
+{
+    switch (type & 0xFE)
+    {
+        case 0xC0:     /* SIM */
+            if (n >= 2)
+                s->margin = u16(p) == 0xFFFF ? 0 : s16(p);
+            break;
+        case 0xC2:     /* SIA */
+            if (n >= 2)
+            {
+                s->sia = u16(p) == 0xFFFF ? 0 : s16(p);
+                if (n >= 3 && p[2] == 0x01)
+                    s->sia = -s->sia;
+            }
+            break;
+        case 0xC4:     /* SVI */
+            if (n >= 2)
+                s->svi = (u16(p) == 0xFFFF || s16(p) < 0) ? -1 : s16(p);
+            break;
+        case 0xC6:     /* AMI */
+            if (n >= 2)
+            {
+                moved(ctx, s);
+                s->i = s16(p);
+            }
+            break;
+        case 0xC8:     /* RMI */
+            if (n >= 2)
+            {
+                moved(ctx, s);
+                s->i = clamp(s->i + s16(p));
+            }
+            break;
+        case 0xD0:     /* SBI */
+            if (n >= 2)
+                s->bincr = u16(p) == 0xFFFF ? s->upi / 6 : s16(p);
+            break;
+        case 0xD2:     /* AMB */
+            if (n >= 2)
+            {
+                moved(ctx, s);
+                s->b = s16(p);
+            }
+            break;
+        case 0xD4:     /* RMB */
+            if (n >= 2)
+            {
+                moved(ctx, s);
+                s->b = clamp(s->b + s16(p));
+            }
+            break;
+        case 0xD8:     /* BLN */
+            moved(ctx, s);
+            s->i = s->margin;
+            s->b = clamp(s->b + s->bincr);
+            break;
+        case 0xF6:     /* STO */
+            if (n >= 4)
+                set_orientation(ctx, s, u16(p), u16(p + 2));
+            break;
+        case 0xF0:     /* SCFL: a font change does not move, the next run continues this one */
+            if (n >= 1)
+            {
+                close_run(ctx, s);
+                s->lid = p[0];
+                s->svi = -1;
+            }
+            break;
+        case 0xDA:     /* TRN */
+            if (s->text)
+            {
+                size_t k;
+
+                for (k = 0; k < n; k++)
+                    show_byte(ctx, s, p[k]);
+            }
+            break;
+        case 0xEE:     /* RPS */
+            if (s->text && n >= 3)
+            {
+                size_t rlen = u16(p), dlen = n - 2, k;
+
+                if ((int64_t) rlen > ctx->rps_budget)
+                    return afp_error_set(err, AFP_ERR_LIMIT, off, "PTX",
+                                         "repeat strings (RPS) expand the text beyond the limit "
+                                         "for this input size");
+                ctx->rps_budget -= (int64_t) rlen;
+                for (k = 0; k < rlen; k++)
+                    show_byte(ctx, s, p[2 + k % dlen]);
+            }
+            break;
+        default:       /* SEC, STC, DIR, DBR, USC, NOP, …: no effect on the text */
+            break;
+    }
+    return AFP_OK;
+}
+
+/*
+ * Interprets PTOCA data d[0..n). Outside a chain, bytes are code points until X'2BD3'; after
+ * X'2BD3' (and after every odd function type) comes a control sequence LEN TYPE params. A
+ * sequence whose length is below 2 or runs past the end is a format error. With s->text == 0
+ * (initial text conditions) code points are ignored.
+ */
+static afp_status
+interpret(afp_text_ctx *ctx, pt_state *s, const uint8_t *d, size_t n, const afp_ptx_seg *segs,
+          size_t nsegs, int64_t base, afp_error *err)
+{
+    size_t pos = 0;
+    int chained = 0;
+    uint64_t steps = 0;
+
+    while (pos < n)
+    {
+        size_t len;
+        uint8_t type;
+        afp_status st;
+
+        if ((++steps & 65535) == 0 && afp_check_interrupt())
+            return afp_error_set(err, AFP_ERR_INTERRUPTED, file_offset(segs, nsegs, base, pos),
+                                 "PTX", "interrupted");
+        if (!chained)
+        {
+            if (d[pos] == 0x2B && pos + 1 < n && d[pos + 1] == 0xD3)
+            {
+                pos += 2;
+                chained = 1;
+                if (pos >= n)
+                    return afp_error_set(err, AFP_ERR_FORMAT,
+                                         file_offset(segs, nsegs, base, pos - 2), "PTX",
+                                         "control sequence prefix X'2BD3' at the end of the "
+                                         "presentation text, length and type missing");
+                continue;
+            }
+            if (s->text)
+                show_byte(ctx, s, d[pos]);
+            pos++;
+            continue;
+        }
+        if (n - pos < 2)
+            return afp_error_set(err, AFP_ERR_FORMAT, file_offset(segs, nsegs, base, pos),
+                                 "PTX", "truncated PTOCA control sequence: 1 byte left, "
+                                 "length and function type expected");
+        len = d[pos];
+        type = d[pos + 1];
+        if (len < 2)
+            return afp_error_set(err, AFP_ERR_FORMAT, file_offset(segs, nsegs, base, pos),
+                                 "PTX", "PTOCA control sequence X'%02X' (%s) has invalid length "
+                                 "%zu (at least 2 expected)", type, cs_name(type), len);
+        if (len > n - pos)
+            return afp_error_set(err, AFP_ERR_FORMAT, file_offset(segs, nsegs, base, pos),
+                                 "PTX", "PTOCA control sequence X'%02X' (%s) with length %zu "
+                                 "runs past the end of the presentation text (%zu bytes left)",
+                                 type, cs_name(type), len, n - pos);
+        st = apply(ctx, s, type, d + pos + 2, len - 2,
+                   file_offset(segs, nsegs, base, pos), err);
+        if (st != AFP_OK)
+            return st;
+        chained = type & 1;
+        pos += len;
+    }
+    return AFP_OK;
+}
+
+/* Units per inch of a PTD axis (unit base 0 = 10 inches, 1 = 10 cm); 1440 when unusable. */
+static int64_t
+units_per_inch(uint8_t base, unsigned units)
+{
+    int64_t upi;
+
+    if (units == 0)
+        return 1440;
+    upi = base == 0x01 ? (int64_t) units * 254 / 1000 : (int64_t) units / 10;
+    return upi > 0 ? upi : 1440;
+}
+
+/* Sets the defaults of a text object (PTOCA application note on BPT) and applies the PTD:
+ * units, extents and (PTD-2) the initial text conditions chain. */
+static void
+initial_state(afp_text_ctx *ctx, pt_state *s)
+{
+    const uint8_t *d = ctx->obj_ptd ? ctx->obj_ptd : ctx->page_ptd;
+    size_t n = ctx->obj_ptd ? ctx->obj_ptd_len : ctx->page_ptd_len;
+    uint32_t id = ctx->obj_ptd ? ctx->obj_ptd_id : ctx->page_ptd_id;
+    afp_error ignored;
+
+    memset(s, 0, sizeof(*s));
+    s->qi = 0;
+    s->qb = 1;
+    s->svi = -1;
+    s->lid = 0xFF;
+    s->upi = 1440;
+    s->moved = 1;
+    if (d != NULL && id == 0xD3B19B && n >= 12)
+    {
+        s->upi = units_per_inch(d[0], u16(d + 2));
+        s->xext = ((int64_t) d[6] << 16) | (d[7] << 8) | d[8];
+        s->yext = ((int64_t) d[9] << 16) | (d[10] << 8) | d[11];
+    }
+    else if (d != NULL && id == 0xD3A69B && n >= 10)
+    {
+        s->upi = units_per_inch(d[0], u16(d + 2));
+        s->xext = u16(d + 6);
+        s->yext = u16(d + 8);
+    }
+    s->bincr = s->upi / 6;     /* 6 lines per inch */
+    if (d != NULL && id == 0xD3B19B && n > 14)
+    {
+        /* Initial text conditions; a damaged chain is ignored (the text itself still counts). */
+        afp_error_clear(&ignored);
+        (void) interpret(ctx, s, d + 14, n - 14, NULL, 0, -1, &ignored);
+        close_run(ctx, s);
+    }
+    s->text = 1;
+    s->moved = 1;
+}
+
+/* Adds the data of a PTX field to the current text object. */
+void
+afp_ptoca_append(afp_text_ctx *ctx, const afp_sf *sf)
+{
+    if (sf->data_len == 0)
+        return;
+    ctx->segs = afp_text_grow(ctx->segs, &ctx->capsegs, ctx->nsegs + 1, sizeof(afp_ptx_seg));
+    ctx->segs[ctx->nsegs].stream_off = ctx->ptx.len;
+    ctx->segs[ctx->nsegs].file_off = sf->data_offset;
+    ctx->nsegs++;
+    afp_buf_append(&ctx->ptx, sf->data, sf->data_len);
+}
+
+/* Interprets the pending PTX data of the current text object into runs, then clears it. */
+afp_status
+afp_ptoca_flush(afp_text_ctx *ctx, afp_error *err)
+{
+    pt_state s;
+    afp_status st;
+
+    if (ctx->ptx.len == 0)
+        return AFP_OK;
+    initial_state(ctx, &s);
+    st = interpret(ctx, &s, ctx->ptx.data, ctx->ptx.len, ctx->segs, ctx->nsegs, 0, err);
+    close_run(ctx, &s);
+    ctx->ptx.len = 0;
+    ctx->nsegs = 0;
+    return st;
+}

@@ -1,0 +1,85 @@
+/*
+ * afp_text_int.h — private interface between afp_text.c (structure walk, fonts, reading order)
+ * and afp_ptoca.c (PTOCA control-sequence interpreter). Not part of the public API.
+ */
+#ifndef AFP_TEXT_INT_H
+#define AFP_TEXT_INT_H
+
+#include "afp.h"
+
+/* A code page carried in the file (BCP … ECP, FOCA). */
+typedef struct afp_inline_cp {
+    char name[9];
+    uint32_t map[256];          /* byte → Unicode, 0xFFFD undefined */
+    uint8_t space;              /* variable space code point (CPC VSChar) */
+    uint8_t rglen;              /* CPI repeating group length code (CPC CPIRGLen) */
+} afp_inline_cp;
+
+/* A coded font carried in the file (BCF … ECF): its FCS and code page names (first CFI group). */
+typedef struct afp_coded_font {
+    char name[9], cp[9], fcs[9];
+} afp_coded_font;
+
+/* What a font local ID maps to. */
+typedef struct afp_font_ref {
+    const afp_codepage *cp;         /* built-in code page, or NULL when icp is set */
+    const afp_inline_cp *icp;       /* code page from the file, or NULL */
+    int size10;                     /* nominal size in tenths of a point (from the font name) */
+    int mono;                       /* fixed pitch (Courier family) */
+    uint8_t space;                  /* variable space code point */
+} afp_font_ref;
+
+/* One run of text of a page, positioned in page coordinates (text units). */
+typedef struct afp_run {
+    int64_t x, y;           /* presentation position of the first character */
+    int64_t xend;           /* x after the last character (estimated advance) */
+    int64_t tol;            /* gap below which the next run counts as adjacent */
+    int64_t seq;            /* stream order within the page */
+    size_t off, len;        /* UTF-8 text in afp_text_ctx.text */
+    int cont;               /* follows the previous run with no move in between */
+} afp_run;
+
+/* Maps an offset in the concatenated PTX stream back to the file. */
+typedef struct afp_ptx_seg {
+    size_t stream_off;
+    int64_t file_off;
+} afp_ptx_seg;
+
+typedef struct afp_text_ctx {
+    const uint8_t *buf;
+    size_t len;
+    int text_mode;                  /* 0 = count pages only */
+    afp_buf *out;
+    int64_t pages;
+
+    afp_inline_cp *cps;             /* code pages in the file */
+    size_t ncps, capcps;
+    afp_coded_font *cfs;            /* coded fonts in the file */
+    size_t ncfs, capcfs;
+
+    /* current page */
+    afp_font_ref fonts[256];
+    const uint8_t *page_ptd, *obj_ptd;      /* PTD data of the page (AEG) / text object (OEG) */
+    size_t page_ptd_len, obj_ptd_len;
+    uint32_t page_ptd_id, obj_ptd_id;
+    int in_bpt;
+    afp_buf ptx;                    /* PTX data of the current text object */
+    afp_ptx_seg *segs;
+    size_t nsegs, capsegs;
+    afp_run *runs;
+    size_t nruns, capruns;
+    afp_buf text;                   /* text of the page's runs */
+    int64_t seq;
+    int64_t rps_budget;             /* characters repeat strings may still produce */
+} afp_text_ctx;
+
+/* afp_text.c */
+void *afp_text_grow(void *p, size_t *cap, size_t need, size_t el);
+uint32_t afp_text_gcgid_to_unicode(const uint8_t *gcgid8);
+void afp_text_default_font(afp_font_ref *f);
+
+/* afp_ptoca.c */
+void afp_ptoca_append(afp_text_ctx *ctx, const afp_sf *sf);
+afp_status afp_ptoca_flush(afp_text_ctx *ctx, afp_error *err);
+
+#endif
