@@ -48,7 +48,7 @@ time_cmds() {
     tool="hyperfine $(hyperfine --version | awk '{print $2}') -N --warmup 1 --runs $RUNS"
     for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
     hyperfine -N --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT/hyperfine.json" \
-      "${args[@]}" >"$OUT/hyperfine.log"
+      "${args[@]}" >"$OUT/hyperfine.log" 2>&1
     # one "median" per result, in command order
     mapfile -t m < <(grep -o '"median": *[0-9.e+-]*' "$OUT/hyperfine.json" | sed 's/.*: *//')
     for i in "${!names[@]}"; do med[${names[$i]}]=${m[$i]}; done

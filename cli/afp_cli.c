@@ -19,6 +19,8 @@
 
 static const char *progname = "afp";
 
+int afp_cli_generate(int argc, char **argv);
+
 /* Prints the top-level usage. */
 static void
 usage(FILE *f)
@@ -36,6 +38,8 @@ usage(FILE *f)
             "  documents FILE     list named page groups (documents) with their index values\n"
             "  compose -o OUT [--name NAME] [--index KEY=VALUE]... [--codepage CP] TEXTFILE\n"
             "                     compose plain text (pages split at form feeds) into AFP\n"
+            "  generate TEMPLATE.json DATA.json -o OUT.afp [--resources DIR]\n"
+            "                     generate a document (or a batch: DATA is an array) from a template\n"
             "\n"
             "Run '%s COMMAND --help' for a command's options. Exit status: 0 success,\n"
             "1 validation problems, 2 error (damaged input, bad usage).\n",
@@ -70,6 +74,14 @@ command_help(const char *cmd)
                "line, a new page at each form feed or when the page is full. The document is one\n"
                "named page group carrying the --index values as TLEs. Characters the code page\n"
                "cannot hold are an error (CP500 by default, CP1148 when the text needs the euro).\n",
+               progname);
+    else if (strcmp(cmd, "generate") == 0)
+        printf("usage: %s generate TEMPLATE.json DATA.json -o OUT.afp [--resources DIR]\n\n"
+               "Generates an AFP print file from a template (docs/templates.md) and JSON data. DATA is\n"
+               "one document (an object) or a batch (an array of objects): one print file with one\n"
+               "named page group per document, written to OUT as each document completes.\n"
+               "Images, overlays and page segments are read from DIR (NAME, NAME.png, NAME.jpg).\n"
+               "Template problems are listed with their JSON path; nothing is written on error.\n",
                progname);
     else
     {
@@ -408,6 +420,8 @@ main(int argc, char **argv)
         return command_help(cmd);
     if (strcmp(cmd, "compose") == 0)
         return cmd_compose(argc - 2, argv + 2);
+    if (strcmp(cmd, "generate") == 0)
+        return afp_cli_generate(argc - 2, argv + 2);
     if (strcmp(cmd, "dump") == 0 && argc == 4 && strcmp(argv[2], "--detail") == 0)
         return cmd_dump(argv[3], 1);
     if (argc != 3)

@@ -239,11 +239,12 @@ afp_codepage_encode(const afp_codepage *cp, const char *utf8, size_t n, afp_buf 
                     afp_error *err)
 {
     const uint8_t *s = (const uint8_t *) utf8;
-    size_t start_len = out->len;
+    size_t start_len;
     size_t i = 0, pos = 0;
 
-    if (cp == NULL)
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "no code page given");
+    if (cp == NULL || out == NULL)
+        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "no code page or output buffer given");
+    start_len = out->len;
     if (utf8 == NULL && n > 0)
         return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "no text given");
     afp_buf_reserve(out, n);

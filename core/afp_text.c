@@ -78,8 +78,8 @@ static const gcgid_entry gcgid_table[] = {
 };
 
 /* Unicode value of an EBCDIC-encoded 8-byte GCGID; 0xFFFD when it is not in the table. */
-uint32_t
-afp_text_gcgid_to_unicode(const uint8_t *p)
+static uint32_t
+gcgid_to_unicode(const uint8_t *p)
 {
     char g[9];
     size_t i;
@@ -185,7 +185,7 @@ parse_cpi(afp_inline_cp *cp, const uint8_t *d, size_t n)
         if (code > 255)
             continue;          /* double-byte code points: not decoded */
         if (u == 0xFFFFFFFFu)
-            u = afp_text_gcgid_to_unicode(g);
+            u = gcgid_to_unicode(g);
         else if (u > 0x10FFFF || (u >= 0xD800 && u <= 0xDFFF))
             u = 0xFFFD;
         cp->map[code] = u;
@@ -270,7 +270,9 @@ collect_resources(afp_text_ctx *ctx, afp_error *err)
                 break;
         }
     }
-    return rc < 0 ? err->status : AFP_OK;
+    if (rc < 0)
+        return err ? err->status : AFP_ERR_FORMAT;
+    return AFP_OK;
 }
 
 /* ------------------------------------------------------------------ font mapping */
@@ -310,13 +312,13 @@ resolve_codepage(const afp_text_ctx *ctx, const char *cpname, afp_font_ref *f)
     f->icp = NULL;
     f->cp = cpname[0] ? afp_codepage_find(cpname) : NULL;
     if (f->cp == NULL)
-        f->cp = afp_codepage_find("T1V10500");
+        f->cp = ctx->deffont.cp;
     f->space = 0x40;
 }
 
 /* The font used for LIDs no MCF maps: CP500, 10 pt, proportional. */
-void
-afp_text_default_font(afp_font_ref *f)
+static void
+text_default_font(afp_font_ref *f)
 {
     f->cp = afp_codepage_find("T1V10500");
     f->icp = NULL;
@@ -535,9 +537,10 @@ page_begin(afp_text_ctx *ctx)
     if (ctx->pages > 1)
         afp_buf_putc(ctx->out, '\f');
     for (i = 0; i < 256; i++)
-        afp_text_default_font(&ctx->fonts[i]);
+        ctx->fonts[i] = ctx->deffont;
     ctx->page_ptd = ctx->obj_ptd = NULL;
     ctx->page_ptd_len = ctx->obj_ptd_len = 0;
+    ctx->obj_fonts = 0;
     ctx->ptx.len = 0;
     ctx->nsegs = 0;
     ctx->nruns = 0;
@@ -559,6 +562,19 @@ page_end(afp_text_ctx *ctx, afp_error *err)
     return AFP_OK;
 }
 
+/* Forgets the descriptor and the fonts of the text object that ended (or is about to start). */
+static void
+end_text_object(afp_text_ctx *ctx)
+{
+    ctx->obj_ptd = NULL;
+    ctx->obj_ptd_len = 0;
+    if (ctx->obj_fonts)
+    {
+        memcpy(ctx->fonts, ctx->saved_fonts, sizeof(ctx->fonts));
+        ctx->obj_fonts = 0;
+    }
+}
+
 /* Pass 2: walks the fields, counting pages and (in text mode) extracting their text. */
 static afp_status
 walk(afp_text_ctx *ctx, afp_error *err)
@@ -567,7 +583,7 @@ walk(afp_text_ctx *ctx, afp_error *err)
     afp_sf sf;
     int rc;
     uint8_t stack[TEXT_MAX_DEPTH];
-    int depth = 0, res_depth = 0, page_level = -1;
+    int depth = 0, res_depth = 0, page_level = -1, scope;
     uint64_t nfields = 0;
     afp_status st;
 
@@ -598,9 +614,7 @@ walk(afp_text_ctx *ctx, afp_error *err)
                 /* BPT: a new text object starts with the initial text conditions again */
                 if ((st = afp_ptoca_flush(ctx, err)) != AFP_OK)
                     return st;
-                ctx->in_bpt = 1;
-                ctx->obj_ptd = NULL;
-                ctx->obj_ptd_len = 0;
+                end_text_object(ctx);
             }
             continue;
         }
@@ -622,9 +636,7 @@ walk(afp_text_ctx *ctx, afp_error *err)
                 {
                     if ((st = afp_ptoca_flush(ctx, err)) != AFP_OK)
                         return st;
-                    ctx->in_bpt = 0;
-                    ctx->obj_ptd = NULL;
-                    ctx->obj_ptd_len = 0;
+                    end_text_object(ctx);
                 }
                 if (depth == page_level)
                 {
@@ -637,20 +649,35 @@ walk(afp_text_ctx *ctx, afp_error *err)
         }
         if (page_level < 0 || !ctx->text_mode)
             continue;
+        if (sf.id == 0xD3EE9B)         /* PTX */
+        {
+            afp_ptoca_append(ctx, &sf);
+            continue;
+        }
+        /* Font maps and descriptors count in the page's AEG and in a text object's OEG; those
+         * of other objects (graphics, bar codes) do not apply to the presentation text. */
+        scope = depth > 0 && stack[depth - 1] == 0xC9 ? 1
+              : (depth > 1 && stack[depth - 1] == 0xC7 && stack[depth - 2] == 0x9B) ? 2 : 0;
+        if (scope == 0)
+            continue;
         switch (sf.id)
         {
-            case 0xD3EE9B:     /* PTX */
-                afp_ptoca_append(ctx, &sf);
-                break;
             case 0xD3AB8A:     /* MCF-2 */
-                parse_mcf2(ctx, sf.data, sf.data_len);
-                break;
             case 0xD3B18A:     /* MCF-1 */
-                parse_mcf1(ctx, sf.data, sf.data_len);
+                if (scope == 2 && !ctx->obj_fonts)
+                {
+                    /* text-object fonts hold until its EPT */
+                    memcpy(ctx->saved_fonts, ctx->fonts, sizeof(ctx->fonts));
+                    ctx->obj_fonts = 1;
+                }
+                if (sf.id == 0xD3AB8A)
+                    parse_mcf2(ctx, sf.data, sf.data_len);
+                else
+                    parse_mcf1(ctx, sf.data, sf.data_len);
                 break;
             case 0xD3B19B:     /* PTD-2 */
             case 0xD3A69B:     /* PTD-1 */
-                if (ctx->in_bpt)
+                if (scope == 2)
                 {
                     ctx->obj_ptd = sf.data;
                     ctx->obj_ptd_len = sf.data_len;
@@ -697,6 +724,7 @@ ctx_init(afp_text_ctx *ctx, const uint8_t *buf, size_t len, afp_buf *out, int te
     ctx->text_mode = text_mode;
     afp_buf_init(&ctx->ptx);
     afp_buf_init(&ctx->text);
+    text_default_font(&ctx->deffont);
     /* Repeat strings may expand text; cap the expansion relative to the input size. */
     ctx->rps_budget = (int64_t) (len > ((size_t) 1 << 36) ? ((size_t) 1 << 36) : len) * 16 + 65536;
 }

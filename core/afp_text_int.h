@@ -57,12 +57,15 @@ typedef struct afp_text_ctx {
     afp_coded_font *cfs;            /* coded fonts in the file */
     size_t ncfs, capcfs;
 
+    afp_font_ref deffont;           /* for LIDs no MCF maps: CP500, 10 pt */
+
     /* current page */
     afp_font_ref fonts[256];
     const uint8_t *page_ptd, *obj_ptd;      /* PTD data of the page (AEG) / text object (OEG) */
     size_t page_ptd_len, obj_ptd_len;
     uint32_t page_ptd_id, obj_ptd_id;
-    int in_bpt;
+    afp_font_ref saved_fonts[256];  /* page fonts while a text object maps its own */
+    int obj_fonts;                  /* the current text object mapped fonts in its OEG */
     afp_buf ptx;                    /* PTX data of the current text object */
     afp_ptx_seg *segs;
     size_t nsegs, capsegs;
@@ -75,8 +78,6 @@ typedef struct afp_text_ctx {
 
 /* afp_text.c */
 void *afp_text_grow(void *p, size_t *cap, size_t need, size_t el);
-uint32_t afp_text_gcgid_to_unicode(const uint8_t *gcgid8);
-void afp_text_default_font(afp_font_ref *f);
 
 /* afp_ptoca.c */
 void afp_ptoca_append(afp_text_ctx *ctx, const afp_sf *sf);

@@ -10,7 +10,7 @@ PKGS=(
   libtap-parser-sourcehandler-pgtap-perl
   libcurl4-openssl-dev libssl-dev zlib1g-dev libpng-dev libfreetype-dev fonts-liberation
   clang libclang-rt-14-dev
-  fop default-jre-headless poppler-utils qpdf
+  fop default-jdk-headless poppler-utils qpdf hyperfine
 )
 
 missing=()

@@ -156,8 +156,10 @@ for check in "${CHECKS[@]}"; do
   else
     result=FAIL
   fi
-  # The last line mentioning a number is taken as the check's own count.
-  record "$name" "$result" "$(grep -E '[0-9]' "$CHECK_LOG" | tail -n 1 | cut -c1-60)"
+  # The check's own count: its last line saying "N tests", else its last line with a number.
+  count="$(grep -E '[0-9]+ tests' "$CHECK_LOG" | tail -n 1)"
+  [ -n "$count" ] || count="$(grep -E '[0-9]' "$CHECK_LOG" | tail -n 1)"
+  record "$name" "$result" "$(printf '%s' "$count" | cut -c1-60)"
   rm -f "$CHECK_LOG"
 done
 if [ "$NCHECKS" -eq 0 ]; then

@@ -14,7 +14,8 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$here/core/afp_codepage_tables.c}
 
-# CCSID numbers, in the order of the generated arrays.
+# CCSID numbers, in the order of the generated arrays. The codepages[] table in
+# core/afp_codepage.c names each row: keep both lists in the same order.
 pages="500 37 273 277 278 280 284 285 297 871 1140 1141 1142 1143 1144 1145 1146 1147 1148 1149 1047 1026 875"
 
 command -v iconv >/dev/null || { echo "gen_codepages.sh: iconv not found" >&2; exit 1; }
@@ -22,14 +23,14 @@ command -v iconv >/dev/null || { echo "gen_codepages.sh: iconv not found" >&2; e
 # byte_hex N — prints the 32-bit code point (8 hex digits) for byte N of IBM$cs, or 0000FFFD.
 byte_hex() {
     local hex
-    hex=$(printf "\\$(printf %03o "$1")" | iconv -f "IBM$cs" -t UTF-32BE 2>/dev/null | od -An -v -tx1 | tr -d ' \n' || true)
+    hex=$(printf '%b' "$(printf '\\0%03o' "$1")" | iconv -f "IBM$cs" -t UTF-32BE 2>/dev/null | od -An -v -tx1 | tr -d ' \n' || true)
     if [ ${#hex} -eq 8 ]; then echo "$hex"; else echo 0000fffd; fi
 }
 
 # page_hex — prints 256 lines with the code point of every byte of IBM$cs.
 page_hex() {
     local all i
-    all=$(for i in $(seq 0 255); do printf "\\$(printf %03o "$i")"; done |
+    all=$(for i in $(seq 0 255); do printf '%b' "$(printf '\\0%03o' "$i")"; done |
           iconv -f "IBM$cs" -t UTF-32BE 2>/dev/null | od -An -v -tx1 | tr -d ' \n' || true)
     if [ ${#all} -eq 2048 ]; then
         echo "$all" | fold -w 8
@@ -41,7 +42,7 @@ page_hex() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-iconv -l | tr ', ' '\n\n' > "$tmp/names"
+iconv -l | sed 's/[, ]\{1,\}/\n/g' > "$tmp/names"
 n=0
 for p in $pages; do
     cs=$(printf %03d "$p")

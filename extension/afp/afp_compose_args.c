@@ -134,7 +134,7 @@ afp_compose_index(JsonbContainer *obj, const char *path, afp_compose_doc *doc)
             char *kpath = afp_jsonb_path_key(path, &key);
 
             if (key.val.string.len == 0)
-                afp_jsonb_fail(path, "has an empty index name", NULL);
+                afp_jsonb_fail(path, "has an empty key (index names must not be empty)", NULL);
             pairs[n].name = afp_pg_utf8_from_server(key.val.string.val, key.val.string.len, NULL);
             pairs[n].value = afp_jsonb_utf8(&v, kpath, NULL);
             n++;
@@ -243,10 +243,16 @@ afp_compose_dim(const JsonbValue *v, const char *path, double lo, bool lo_ok, do
     double d = afp_jsonb_number(v, path);
 
     if (isnan(d) || d > hi || d < lo || (!lo_ok && d == lo))
+    {
+        if (lo_ok)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("afp_compose_text: %s must be between %g and %g, not %g", path, lo, hi, d)));
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("afp_compose_text: %s = %g is out of range (%s %g .. %g)", path, d,
-                        lo_ok ? ">=" : ">", lo, hi)));
+                 errmsg("afp_compose_text: %s must be greater than %g and at most %g, not %g", path, lo,
+                        hi, d)));
+    }
     return d;
 }
 

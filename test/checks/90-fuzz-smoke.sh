@@ -16,5 +16,6 @@ failed=$(grep -cE '^fuzz( fuzz_[^:]*)?: .*(FAILED|failed|no targets|no samples)'
 # a build failure or a target that failed before reporting still counts
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 tests=$(( tests > failed ? tests : failed ))
-echo "$NAME: $tests tests, $failed failed"
+execs=$(sed -n 's/^fuzz fuzz_[^:]*: \([0-9]*\) executions.*/\1/p' "$TMP/log" | awk '{s += $1} END {print s + 0}')
+echo "$NAME: $tests tests, $failed failed ($execs executions)"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -9,17 +9,18 @@
 # build/fuzz/artifacts/ (turn each into a regression input: test/fuzz/regressions/<name>).
 # Prints "fuzz <target>: N executions" per target.
 #
-# Environment: AFP_SAMPLES (default <repo>/../shared/samples), FUZZ_SECONDS, FUZZ_JOBS(unused=1).
+# Environment: AFP_SAMPLES (default <repo>/../shared/samples), FUZZ_SECONDS.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 AFP_SAMPLES=${AFP_SAMPLES:-$ROOT/../shared/samples}
 FUZZ_SECONDS=${FUZZ_SECONDS:-55}
 OUT=$ROOT/build/fuzz
 REGRESSIONS=$ROOT/test/fuzz/regressions
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 status=0
+mkdir -p "$OUT"
 if ! make -s -C "$ROOT" fuzz-build >"$OUT.build.log" 2>&1; then
   echo "fuzz: make fuzz-build failed:"; tail -n 20 "$OUT.build.log"; exit 1
 fi
@@ -36,7 +37,8 @@ for bin in "${targets[@]}"; do
   # 1. replay (libFuzzer runs each file argument once, without length limit)
   if ! "$bin" "${samples[@]}" "${regressions[@]}" >"$OUT/logs/$t.replay.log" 2>&1; then
     echo "fuzz $t: replay of samples/regressions FAILED:"
-    grep -E 'ERROR|runtime error|invariant|Running:|#[0-9]+ 0x' "$OUT/logs/$t.replay.log" | head -n 40
+    grep 'Running:' "$OUT/logs/$t.replay.log" | tail -n 1
+    grep -E 'ERROR|runtime error|invariant|SUMMARY|#[0-9]+ 0x' "$OUT/logs/$t.replay.log" | head -n 30
     status=1
     continue
   fi
@@ -56,7 +58,10 @@ for bin in "${targets[@]}"; do
   echo "fuzz $t: ${execs:-0} executions in ${per_target}s, corpus $(find "$corpus" -type f | wc -l) inputs"
   if [ "$rc" -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|invariant violated' "$OUT/logs/$t.log"; then
     echo "fuzz $t: FAILED (exit $rc), log $OUT/logs/$t.log:"
-    grep -E 'ERROR|runtime error|invariant|SUMMARY|Test unit written|#[0-9]+ 0x' "$OUT/logs/$t.log" | head -n 40
+    grep -E 'ERROR|runtime error|invariant|SUMMARY|Test unit written|#[0-9]+ 0x' "$OUT/logs/$t.log" | head -n 30
+    for a in $(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$OUT/logs/$t.log"); do
+      echo "input $a ($(stat -c %s "$a") bytes): $(od -An -tx1 -v "$a" | tr -d ' \n' | head -c 512)"
+    done
     status=1
   fi
 done

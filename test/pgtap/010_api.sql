@@ -33,11 +33,16 @@ SELECT volatility_is('afp_compose_text', ARRAY['jsonb', 'jsonb'], 'immutable', '
 
 -- every function is parallel safe and documented
 SELECT is(
-    (SELECT count(*)::int FROM pg_proc WHERE proname LIKE 'afp\_%' AND proparallel = 's'),
+    (SELECT count(*)::int FROM pg_proc
+      WHERE proname IN ('afp_dump', 'afp_validate', 'afp_text', 'afp_page_count', 'afp_documents',
+                        'afp_compose_text')
+        AND proparallel = 's'),
     6, 'all six functions are PARALLEL SAFE');
 SELECT is(
     (SELECT count(*)::int FROM pg_proc p
-      WHERE proname LIKE 'afp\_%' AND obj_description(p.oid, 'pg_proc') IS NOT NULL),
+      WHERE proname IN ('afp_dump', 'afp_validate', 'afp_text', 'afp_page_count', 'afp_documents',
+                        'afp_compose_text')
+        AND obj_description(p.oid, 'pg_proc') IS NOT NULL),
     6, 'all six functions have a COMMENT');
 
 -- the result columns of the set-returning functions

@@ -224,7 +224,7 @@ codepage_tests(void)
 static void
 extraction_tests(void)
 {
-    afp_buf doc, mcf, ptx, p2, cpd;
+    afp_buf doc, mcf, ptx, cpd;
     afp_error err;
     int64_t pages = -1;
     char *s;
@@ -234,7 +234,6 @@ extraction_tests(void)
     afp_buf_init(&doc);
     afp_buf_init(&mcf);
     afp_buf_init(&ptx);
-    afp_buf_init(&p2);
     afp_buf_init(&cpd);
 
     /* an overlay in a resource group: not a page, its text is not extracted */
@@ -429,8 +428,91 @@ extraction_tests(void)
     afp_buf_free(&doc);
     afp_buf_free(&mcf);
     afp_buf_free(&ptx);
-    afp_buf_free(&p2);
     afp_buf_free(&cpd);
+}
+
+/* Font maps in object environment groups: a text object's own fonts hold until its EPT; those
+ * of a graphics object do not apply to the text. */
+static void
+scope_tests(void)
+{
+    afp_buf doc, mcf, ptx;
+    afp_error err;
+    char *s;
+
+    afp_buf_init(&doc);
+    afp_buf_init(&mcf);
+    afp_buf_init(&ptx);
+    put_named(&doc, 0xD3A8A8, "DOC");
+    put_mcf_group(&mcf, 1, "T1V10500", "C0H200A0");
+    put_page_start(&doc, "P1", &mcf);
+    /* a graphics object maps LID 1 to CP1140 in its OEG: ignored */
+    mcf.len = 0;
+    put_mcf_group(&mcf, 1, "T1001140", "C0H200A0");
+    put_named(&doc, 0xD3A8BB, "G1");
+    put_named(&doc, 0xD3A8C7, "G1");
+    put_sf(&doc, 0xD3AB8A, mcf.data, mcf.len);
+    put_named(&doc, 0xD3A9C7, "G1");
+    put_named(&doc, 0xD3A9BB, "G1");
+    /* a text object with its own OEG mapping LID 1 to CP1140 */
+    put_named(&doc, 0xD3A89B, "T1");
+    put_named(&doc, 0xD3A8C7, "T1");
+    put_sf(&doc, 0xD3AB8A, mcf.data, mcf.len);
+    put_named(&doc, 0xD3A9C7, "T1");
+    afp_buf_append(&ptx, "\x2B\xD3\x03\xF1\x01", 5);
+    cs2(&ptx, 0xD3, 1440);
+    cs2(&ptx, 0xC7, 1440);
+    afp_buf_append(&ptx, "\x03\xDA\x9F", 3);
+    put_sf(&doc, 0xD3EE9B, ptx.data, ptx.len);
+    put_named(&doc, 0xD3A99B, "T1");
+    /* the next text object uses the page's LID 1 again (CP500: X'9F' is ¤) */
+    put_named(&doc, 0xD3A89B, "T2");
+    ptx.data[7] = 0x0B;                      /* AMB 2880 (X'0B40'): the next line */
+    ptx.data[8] = 0x40;
+    put_sf(&doc, 0xD3EE9B, ptx.data, ptx.len);
+    put_named(&doc, 0xD3A99B, "T2");
+    put_named(&doc, 0xD3A9AF, "P1");
+    put_named(&doc, 0xD3A9A8, "DOC");
+    s = extract(&doc, &err);
+    CHECK_STR(s, "€\n¤");
+    free(s);
+    afp_buf_free(&doc);
+    afp_buf_free(&mcf);
+    afp_buf_free(&ptx);
+}
+
+/* Interrupt hook that always asks to stop. */
+static int
+stop_now(void)
+{
+    return 1;
+}
+
+/* Long inputs honour the interrupt hook. */
+static void
+interrupt_tests(void)
+{
+    afp_buf doc, out;
+    afp_error err;
+    int64_t pages;
+    int i;
+
+    afp_buf_init(&doc);
+    afp_buf_init(&out);
+    put_named(&doc, 0xD3A8A8, "DOC");
+    put_page_start(&doc, "P1", NULL);
+    for (i = 0; i < 5000; i++)
+        put_sf(&doc, 0xD3EEEE, "", 0);
+    put_named(&doc, 0xD3A9AF, "P1");
+    put_named(&doc, 0xD3A9A8, "DOC");
+    CHECK(afp_extract_text(doc.data, doc.len, &out, &err) == AFP_OK && out.len == 0);
+    afp_set_interrupt_hook(stop_now);
+    CHECK(afp_extract_text(doc.data, doc.len, &out, &err) == AFP_ERR_INTERRUPTED);
+    CHECK(afp_page_count(doc.data, doc.len, &pages, &err) == AFP_ERR_INTERRUPTED);
+    afp_set_interrupt_hook(NULL);
+    CHECK(afp_page_count(doc.data, doc.len, &pages, NULL) == AFP_OK && pages == 1);
+    afp_buf_free(&doc);
+    afp_buf_free(&out);
 }
 
 /* The FOP samples (when the shared samples are present). */
@@ -481,5 +563,7 @@ suite_text(void)
 {
     codepage_tests();
     extraction_tests();
+    scope_tests();
+    interrupt_tests();
     sample_tests();
 }

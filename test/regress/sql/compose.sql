@@ -49,6 +49,7 @@ SELECT afp_compose_text('{"text": "a"}', '{"font_size_pt": -3}');
 SELECT afp_compose_text('{"text": "a"}', '{"lines_per_page": 2.5}');
 SELECT afp_compose_text('{"text": "a"}', '{"lines_per_page": -1}');
 SELECT afp_compose_text('{"text": "a"}', '{"margin_in": 5}');
+SELECT afp_compose_text('{"text": "a"}', '{"font_size_pt": 13}');
 SELECT afp_compose_text('{"text": "a"}', '{"codepage": "klingon"}');
 SELECT afp_compose_text('{"text": "a"}', '{"codepage": 500}');
 SELECT afp_compose_text('{"text": "a"}', '{"paper": "A4"}');

@@ -22,18 +22,21 @@ FROM afp_dump(decode(pg_temp.sf('D3A8A8', 'C4D6C3F140404040') ||
                      pg_temp.sf('D3A9AF', 'D7C1C7C5F1404040') ||
                      pg_temp.sf('D3A9A8', 'C4D6C3F140404040'), 'hex'));
 
--- detail: the BDT's token name is decoded
-SELECT abbr, detail ->> 'name' AS name
+-- detail: the field's name, its data length and the decoded EBCDIC token name
+SELECT abbr, detail ->> 'name' AS name, detail -> 'data_length' AS data_length,
+       detail ->> 'object_name' AS object_name
 FROM afp_dump(decode(pg_temp.sf('D3A8A8', 'C4D6C3F140404040'), 'hex'));
 
 -- an unknown (but well-framed) identifier is listed as UNK
 SELECT seq, id, abbr FROM afp_dump(decode(pg_temp.sf('D3FFFF', '00'), 'hex'));
 
 -- the padding flag (X'08'): the last data byte gives the padding length, data excludes it
-SELECT seq, length, abbr FROM afp_dump(decode(pg_temp.sf('D3EEEE', '889000000003', '08'), 'hex'));
+SELECT seq, length, abbr, detail -> 'data_length' AS data_length
+FROM afp_dump(decode(pg_temp.sf('D3EEEE', '889000000003', '08'), 'hex'));
 
 -- the extension flag (X'80'): the first data byte is the extension length
-SELECT seq, length, abbr FROM afp_dump(decode(pg_temp.sf('D3EEEE', '03AABB8889', '80'), 'hex'));
+SELECT seq, length, abbr, detail -> 'data_length' AS data_length
+FROM afp_dump(decode(pg_temp.sf('D3EEEE', '03AABB8889', '80'), 'hex'));
 
 -- bad nesting is not a framing error: the dump lists it (afp_validate reports it)
 SELECT seq, abbr, depth
