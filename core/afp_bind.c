@@ -446,7 +446,9 @@ lookup_n(const afp_scope *s, const char *path, size_t n)
         v = sc->value;
     else
     {
-        for (sc = s; sc != NULL && sc->name != NULL; sc = sc->parent)
+        /* the data root: the nearest unnamed scope that holds a value (an unnamed scope
+         * without a value only carries page.number / page.count) */
+        for (sc = s; sc != NULL && (sc->name != NULL || sc->value == NULL); sc = sc->parent)
             ;
         if (sc == NULL)
             return NULL;

@@ -53,6 +53,8 @@
 #define IPD_MAX (AFP_SF_WRITE_MAX - AFP_SF_INTRO)   /* data bytes per IPD */
 #define DEFAULT_DPI 72.0
 #define MAX_PIXEL_BYTES ((size_t) 256 * 1024 * 1024)
+/* Separator after a message prefix: ": " unless the prefix is empty. */
+#define SEP(what) ((what)[0] ? ": " : "")
 
 /* Details of a JPEG beyond afp_image_info. */
 typedef struct jpeg_extra {
@@ -118,8 +120,8 @@ probe_jpeg(const uint8_t *d, size_t n, const char *what, afp_image_info *info, j
         size_t plen;
 
         if (d[pos] != 0xFF)
-            return afp_error_set(err, AFP_ERR_FORMAT, (int64_t) pos, "",
-                                 "%s: corrupt JPEG: expected a marker (X'FF') at byte %zu", what, pos);
+            return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                                 "%s%scorrupt JPEG: expected a marker (X'FF') at byte %zu", what, SEP(what), pos);
         while (pos < n && d[pos] == 0xFF)
             pos++;
         if (pos >= n)
@@ -128,16 +130,16 @@ probe_jpeg(const uint8_t *d, size_t n, const char *what, afp_image_info *info, j
         if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7))
             continue;
         if (marker == 0xD8 || marker == 0xD9 || marker == 0x00)
-            return afp_error_set(err, AFP_ERR_FORMAT, (int64_t) pos - 1, "",
-                                 "%s: corrupt JPEG: unexpected marker X'FF%02X' before the image data",
-                                 what, marker);
+            return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                                 "%s%scorrupt JPEG: unexpected marker X'FF%02X' before the image data",
+                                 what, SEP(what), marker);
         if (pos + 2 > n)
             break;
         seglen = be16(d + pos);
         if (seglen < 2 || pos + seglen > n)
-            return afp_error_set(err, AFP_ERR_FORMAT, (int64_t) pos, "",
-                                 "%s: truncated JPEG: segment X'FF%02X' of %zu bytes at byte %zu "
-                                 "runs past the end of the file (%zu bytes)", what, marker, seglen,
+            return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                                 "%s%struncated JPEG: segment X'FF%02X' of %zu bytes at byte %zu "
+                                 "runs past the end of the file (%zu bytes)", what, SEP(what), marker, seglen,
                                  pos, n);
         p = d + pos + 2;
         plen = seglen - 2;
@@ -162,11 +164,11 @@ probe_jpeg(const uint8_t *d, size_t n, const char *what, afp_image_info *info, j
                  marker != 0xCC)
         {
             if (have_sof)
-                return afp_error_set(err, AFP_ERR_FORMAT, (int64_t) pos - 2, "",
-                                     "%s: corrupt JPEG: more than one frame header", what);
+                return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                                     "%s%scorrupt JPEG: more than one frame header", what, SEP(what));
             if (plen < 6 || plen < 6 + 3 * (size_t) p[5] || p[5] == 0)
-                return afp_error_set(err, AFP_ERR_FORMAT, (int64_t) pos - 2, "",
-                                     "%s: corrupt JPEG: bad frame header (SOF) length", what);
+                return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                                     "%s%scorrupt JPEG: bad frame header (SOF) length", what, SEP(what));
             x->sof = marker;
             info->bits = p[0];
             info->height = be16(p + 1);
@@ -185,21 +187,21 @@ probe_jpeg(const uint8_t *d, size_t n, const char *what, afp_image_info *info, j
     }
     if (!have_sof)
         return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
-                             "%s: truncated or corrupt JPEG: no frame header (SOF) found", what);
+                             "%s%struncated or corrupt JPEG: no frame header (SOF) found", what, SEP(what));
     if (sos == 0)
         return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
-                             "%s: truncated JPEG: no image data (SOS) found", what);
+                             "%s%struncated JPEG: no image data (SOS) found", what, SEP(what));
     if (info->width == 0 || info->height == 0)
         return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
-                             "%s: unsupported JPEG: the frame header gives no image size", what);
+                             "%s%sunsupported JPEG: the frame header gives no image size", what, SEP(what));
     /* The entropy-coded data must be followed by an EOI marker (trailing bytes are tolerated). */
     for (i = n; i >= sos + 2; i--)
         if (d[i - 2] == 0xFF && d[i - 1] == 0xD9)
             break;
     if (i < sos + 2)
         return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
-                             "%s: truncated JPEG: no end-of-image marker (X'FFD9') after the image "
-                             "data", what);
+                             "%s%struncated JPEG: no end-of-image marker (X'FFD9') after the image "
+                             "data", what, SEP(what));
     return AFP_OK;
 }
 
@@ -213,8 +215,8 @@ probe_png(const uint8_t *d, size_t n, const char *what, afp_image_info *info, pn
     uint8_t depth, ct;
 
     if (n < 8 + 25 || be32(d + 8) != 13 || memcmp(d + 12, "IHDR", 4) != 0)
-        return afp_error_set(err, AFP_ERR_FORMAT, 8, "",
-                             "%s: corrupt PNG: the IHDR chunk is missing or damaged", what);
+        return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                             "%s%scorrupt PNG: the IHDR chunk is missing or damaged", what, SEP(what));
     info->width = be32(d + 16);
     info->height = be32(d + 20);
     depth = d[24];
@@ -223,8 +225,8 @@ probe_png(const uint8_t *d, size_t n, const char *what, afp_image_info *info, pn
     info->bits = depth;
     if (info->width == 0 || info->height == 0 || info->width > 0x7FFFFFFFu ||
         info->height > 0x7FFFFFFFu)
-        return afp_error_set(err, AFP_ERR_FORMAT, 16, "", "%s: corrupt PNG: image size %ux%u",
-                             what, info->width, info->height);
+        return afp_error_set(err, AFP_ERR_FORMAT, -1, "", "%s%scorrupt PNG: image size %ux%u",
+                             what, SEP(what), info->width, info->height);
     switch (ct)
     {
         case 0:
@@ -249,8 +251,8 @@ probe_png(const uint8_t *d, size_t n, const char *what, afp_image_info *info, pn
             info->components = 1;
             break;
         default:
-            return afp_error_set(err, AFP_ERR_FORMAT, 25, "", "%s: corrupt PNG: colour type %u",
-                                 what, ct);
+            return afp_error_set(err, AFP_ERR_FORMAT, -1, "", "%s%scorrupt PNG: colour type %u",
+                                 what, SEP(what), ct);
     }
     while (pos + 12 <= n)
     {
@@ -258,9 +260,9 @@ probe_png(const uint8_t *d, size_t n, const char *what, afp_image_info *info, pn
         const uint8_t *type = d + pos + 4;
 
         if (clen > 0x7FFFFFFFu || (size_t) clen > n - pos - 12)
-            return afp_error_set(err, AFP_ERR_FORMAT, (int64_t) pos, "",
-                                 "%s: truncated PNG: the chunk of %u bytes at byte %zu runs past "
-                                 "the end of the file (%zu bytes)", what, clen, pos, n);
+            return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                                 "%s%struncated PNG: the chunk of %u bytes at byte %zu runs past "
+                                 "the end of the file (%zu bytes)", what, SEP(what), clen, pos, n);
         if (memcmp(type, "pHYs", 4) == 0 && clen == 9 && d[pos + 16] == 1)
         {
             info->xdpi = be32(d + pos + 8) * 0.0254;
@@ -277,13 +279,13 @@ probe_png(const uint8_t *d, size_t n, const char *what, afp_image_info *info, pn
     }
     if (!seen_idat || !seen_iend)
         return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
-                             "%s: truncated PNG: %s", what,
+                             "%s%struncated PNG: %s", what, SEP(what),
                              seen_idat ? "no IEND chunk" : "no image data (IDAT)");
     return AFP_OK;
 
 bad_depth:
-    return afp_error_set(err, AFP_ERR_FORMAT, 24, "",
-                         "%s: corrupt PNG: bit depth %u is invalid for colour type %u", what, depth, ct);
+    return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                         "%s%scorrupt PNG: bit depth %u is invalid for colour type %u", what, SEP(what), depth, ct);
 }
 
 /* Probes data as JPEG or PNG, filling info and the format-specific extras. */
@@ -296,7 +298,7 @@ probe_any(const uint8_t *data, size_t len, const char *what, afp_image_info *inf
 
     memset(info, 0, sizeof(*info));
     if (data == NULL || len == 0)
-        return afp_error_set(err, AFP_ERR_FORMAT, -1, "", "%s: empty image data", what);
+        return afp_error_set(err, AFP_ERR_FORMAT, -1, "", "%s%sempty image data", what, SEP(what));
     if (len >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
     {
         info->kind = 1;
@@ -309,10 +311,10 @@ probe_any(const uint8_t *data, size_t len, const char *what, afp_image_info *inf
     }
     other = other_format(data, len);
     if (other)
-        return afp_error_set(err, AFP_ERR_FORMAT, 0, "",
-                             "%s: %s images are not supported (use PNG or JPEG)", what, other);
-    return afp_error_set(err, AFP_ERR_FORMAT, 0, "",
-                         "%s: not a PNG or JPEG image (unknown signature)", what);
+        return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                             "%s%s%s images are not supported (use PNG or JPEG)", what, SEP(what), other);
+    return afp_error_set(err, AFP_ERR_FORMAT, -1, "",
+                         "%s%snot a PNG or JPEG image (unknown signature)", what, SEP(what));
 }
 
 /* Reads the size/resolution of a PNG or JPEG without decoding it. */
@@ -324,7 +326,7 @@ afp_image_probe(const uint8_t *data, size_t len, afp_image_info *info, afp_error
 
     memset(&jx, 0, sizeof(jx));
     memset(&px, 0, sizeof(px));
-    return probe_any(data, len, "image", info, &jx, &px, err);
+    return probe_any(data, len, "", info, &jx, &px, err);
 }
 
 /* ------------------------------------------------------------------ IPD output */

@@ -11,6 +11,11 @@
  * size (from the font name, e.g. C0H200B0 → 12 pt) or, better, from the SVI most generators
  * emit after each SCFL (the variable space width of the font): about 1.8 spaces per character for
  * proportional fonts, one for Courier. Only the ordering and word separation depend on it.
+ *
+ * With a visitor (afp_text_ctx.vis, set by the PDF converter) the same interpreter renders: the
+ * visitor supplies real advances from font metrics and receives every character with its exact
+ * position and orientation, the rules (DIR/DBR), underscores (USC) and colours (SEC/STC); the
+ * fractional part of metric advances is carried in pt_state.fi so positions do not drift.
  */
 #include "afp_text_int.h"
 
@@ -33,6 +38,12 @@ typedef struct pt_state {
     int open;                   /* a run is being collected */
     int moved;                  /* the position was set since the last run */
     afp_run cur;
+    double fi;                  /* visitor mode: fraction of a unit beyond i, 0 <= fi < 1 */
+    int lead;                   /* visitor mode: first byte of a two-byte code point, or -1 */
+    uint8_t usc;                /* USC bypass identifiers while underscoring (0 = off) */
+    int us_open;                /* an underscore span is pending */
+    double us_i0, us_i1;        /* its inline extent on baseline us_b */
+    int64_t us_b;
 } pt_state;
 
 static const int dir_x[4] = {1, 0, -1, 0};
@@ -69,6 +80,96 @@ to_page(const pt_state *s, int64_t i, int64_t b, int64_t *x, int64_t *y)
 
     *x = ox + i * dir_x[s->qi] + b * dir_x[s->qb];
     *y = oy + i * dir_y[s->qi] + b * dir_y[s->qb];
+}
+
+/* to_page with a fractional inline coordinate (visitor mode). */
+static void
+to_page_d(const pt_state *s, double i, double b, double *x, double *y)
+{
+    double ox = (dir_x[s->qi] < 0 || dir_x[s->qb] < 0) ? (double) s->xext : 0;
+    double oy = (dir_y[s->qi] < 0 || dir_y[s->qb] < 0) ? (double) s->yext : 0;
+
+    *x = ox + i * dir_x[s->qi] + b * dir_x[s->qb];
+    *y = oy + i * dir_y[s->qi] + b * dir_y[s->qb];
+}
+
+/* Reports the pending underscore span to the visitor and closes it. */
+static void
+underscore_flush(afp_text_ctx *ctx, pt_state *s)
+{
+    afp_ptoca_glyph at;
+
+    if (!s->us_open)
+        return;
+    s->us_open = 0;
+    if (ctx->vis == NULL || ctx->vis->underscore == NULL || s->us_i1 <= s->us_i0)
+        return;
+    memset(&at, 0, sizeof(at));
+    to_page_d(s, s->us_i0, (double) s->us_b, &at.x, &at.y);
+    at.qi = s->qi;
+    at.qb = s->qb;
+    at.lid = s->lid;
+    at.upi = s->upi;
+    ctx->vis->underscore(ctx->vis->ctx, &at, s->us_i1 - s->us_i0, &ctx->fonts[s->lid]);
+}
+
+/* Adds the inline span [from, to) on the current baseline to the underscore (if active). */
+static void
+underscore_span(afp_text_ctx *ctx, pt_state *s, double from, double to)
+{
+    if (!s->usc || to <= from)
+        return;
+    if (s->us_open && s->us_b == s->b && from <= s->us_i1 + 0.001 && from >= s->us_i0)
+    {
+        if (to > s->us_i1)
+            s->us_i1 = to;
+        return;
+    }
+    underscore_flush(ctx, s);
+    s->us_open = 1;
+    s->us_b = s->b;
+    s->us_i0 = from;
+    s->us_i1 = to;
+}
+
+/* Visitor mode: presents one character through the visitor and advances by its metric width
+ * (the variable space character by the SVI when one is set). */
+static void
+visit_char(afp_text_ctx *ctx, pt_state *s, uint32_t code, uint32_t u)
+{
+    const afp_ptoca_visitor *v = ctx->vis;
+    const afp_font_ref *f = &ctx->fonts[s->lid];
+    afp_ptoca_glyph g;
+    int space = f->dbcs ? (code == 0x0020 || code == 0x00A0 || code == 0x4040) : code == f->space;
+    double adv, start, whole;
+
+    if (!space && s->in_word)
+        s->i = clamp(s->i + s->sia);
+    adv = v->advance ? v->advance(v->ctx, f, code, u, s->upi) : 0;
+    if (space && s->svi > 0)
+        adv = (double) s->svi;
+    if (!(adv >= 0 && adv < 1e9))
+        adv = 0;               /* also catches NaN */
+    memset(&g, 0, sizeof(g));
+    start = (double) s->i + s->fi;
+    to_page_d(s, start, (double) s->b, &g.x, &g.y);
+    g.qi = s->qi;
+    g.qb = s->qb;
+    g.lid = s->lid;
+    g.code = code;
+    g.u = u;
+    g.advance = adv;
+    g.space = space;
+    g.upi = s->upi;
+    if (v->glyph)
+        v->glyph(v->ctx, &g, f);
+    s->fi += adv;
+    whole = s->fi >= 1 ? (double) (int64_t) s->fi : 0;
+    s->fi -= whole;
+    s->i = clamp(s->i + (int64_t) whole);
+    s->in_word = !space;
+    if (!space || !(s->usc & 0x02))
+        underscore_span(ctx, s, start, (double) s->i + s->fi);
 }
 
 /* Estimated character advance and variable-space advance of the active font, in text units. */
@@ -128,10 +229,31 @@ static void
 show_byte(afp_text_ctx *ctx, pt_state *s, uint8_t c)
 {
     const afp_font_ref *f = &ctx->fonts[s->lid];
-    uint32_t u = f->icp ? f->icp->map[c] : afp_codepage_to_unicode(f->cp, c);
+    uint32_t u;
     int64_t cw, sp;
     size_t before;
 
+    if (ctx->vis != NULL && f->dbcs)
+    {
+        /* two-byte code points (UTF-16BE) */
+        uint32_t code;
+
+        if (s->lead < 0)
+        {
+            s->lead = c;
+            return;
+        }
+        code = ((uint32_t) s->lead << 8) | c;
+        s->lead = -1;
+        visit_char(ctx, s, code, (code >= 0xD800 && code <= 0xDFFF) ? 0xFFFD : code);
+        return;
+    }
+    u = f->icp ? f->icp->map[c] : afp_codepage_to_unicode(f->cp, c);
+    if (ctx->vis != NULL)
+    {
+        visit_char(ctx, s, c, u);
+        return;
+    }
     metrics(ctx, s, &cw, &sp);
     if (!s->open)
     {
@@ -167,6 +289,144 @@ moved(afp_text_ctx *ctx, pt_state *s)
     close_run(ctx, s);
     s->moved = 1;
     s->in_word = 0;
+    s->lead = -1;
+}
+
+/* Visitor mode: an inline move from..to on the same baseline is underscored unless bypassed
+ * (USC bit 4 relative moves, bit 5 absolute moves); moves backwards never are. */
+static void
+move_inline(afp_text_ctx *ctx, pt_state *s, int64_t to, int absolute)
+{
+    double from = (double) s->i + s->fi;
+
+    if (s->usc && !(s->usc & (absolute ? 0x04 : 0x08)))
+        underscore_span(ctx, s, from, (double) to);
+    s->i = to;
+    s->fi = 0;
+}
+
+/* Scales an n-bit colour component to 0..1. */
+static double
+component(const uint8_t *p, int bits)
+{
+    uint32_t v, max;
+
+    if (bits <= 0)
+        return 0;
+    if (bits > 16)
+        bits = 16;
+    v = bits > 8 ? (uint32_t) ((p[0] << 8) | p[1]) : p[0];
+    max = bits >= 16 ? 0xFFFFu : ((1u << bits) - 1);
+    if (bits < 8)
+        v &= max;
+    return v > max ? 1.0 : (double) v / max;
+}
+
+/* RGB of a Standard OCA colour value (STC FRGCOLOR, SEC colour space X'40'); 0 = default. */
+static int
+oca_color(unsigned v, double *c)
+{
+    static const uint8_t rgb[17][3] = {
+        {0, 0, 0}, {0, 0, 255}, {255, 0, 0}, {255, 0, 255}, {0, 255, 0}, {0, 255, 255},
+        {255, 255, 0}, {255, 255, 255}, {0, 0, 0}, {0, 0, 170}, {255, 128, 0}, {170, 0, 170},
+        {0, 146, 0}, {0, 146, 170}, {196, 160, 32}, {131, 131, 131}, {144, 48, 0}};
+
+    if (v >= 0xFF01 && v <= 0xFF06)
+        v &= 0xFF;
+    if (v == 0 || v > 0x10)
+        return 0;              /* X'0000', X'FF00', X'FF07', X'FF08', X'FFFF': default */
+    c[0] = rgb[v][0] / 255.0;
+    c[1] = rgb[v][1] / 255.0;
+    c[2] = rgb[v][2] / 255.0;
+    return 1;
+}
+
+/* Visitor mode: SEC (X'80') and STC (X'74') colours. CIELAB is approximated by its lightness;
+ * highlight colours by their percentage coverage of black. */
+static void
+set_color(afp_text_ctx *ctx, uint8_t type, const uint8_t *p, size_t n)
+{
+    const afp_ptoca_visitor *v = ctx->vis;
+    double c[4] = {0, 0, 0, 0};
+    int space = 0;
+
+    if (v == NULL || v->color == NULL)
+        return;
+    if ((type & 0xFE) == 0x74)
+    {
+        if (n >= 2)
+            space = oca_color((unsigned) ((p[0] << 8) | p[1]), c);
+    }
+    else if (n >= 10)
+    {
+        const uint8_t *val = p + 10;
+        size_t left = n - 10;
+        int bits[4] = {p[6], p[7], p[8], p[9]}, k;
+        size_t need = 0;
+
+        for (k = 0; k < 4; k++)
+            need += bits[k] > 8 ? 2 : (bits[k] > 0 ? 1 : 0);
+        switch (p[1])
+        {
+            case 0x01:         /* RGB */
+            case 0x04:         /* CMYK */
+                if (left < need)
+                    break;
+                for (k = 0; k < (p[1] == 0x01 ? 3 : 4); k++)
+                {
+                    c[k] = component(val, bits[k]);
+                    val += bits[k] > 8 ? 2 : 1;
+                }
+                space = p[1] == 0x01 ? 1 : 4;
+                break;
+            case 0x08:         /* CIELAB: L in 0..100 */
+                if (left >= 1)
+                {
+                    c[0] = component(val, bits[0] ? bits[0] : 8);
+                    space = 2;
+                }
+                break;
+            case 0x06:         /* highlight: index(2), coverage %(1), shading %(1) */
+                if (left >= 3)
+                {
+                    c[0] = 1.0 - (val[2] > 100 ? 100 : val[2]) / 100.0;
+                    if (val[2] == 0 && (val[0] | val[1]) == 0)
+                        c[0] = 0;
+                    space = 2;
+                }
+                break;
+            case 0x40:         /* standard OCA */
+                if (left >= 2)
+                    space = oca_color((unsigned) ((val[0] << 8) | val[1]), c);
+                break;
+            default:
+                break;
+        }
+    }
+    v->color(v->ctx, space, c);
+}
+
+/* Visitor mode: DIR (inline rule) or DBR (baseline rule) from the current position. */
+static void
+draw_rule(afp_text_ctx *ctx, pt_state *s, int baseline_rule, const uint8_t *p, size_t n)
+{
+    double len, width, i0 = (double) s->i + s->fi, b0 = (double) s->b, x0, y0, x1, y1;
+
+    if (ctx->vis == NULL || ctx->vis->rule == NULL || n < 2)
+        return;
+    len = (double) s16(p);
+    if (n >= 5 && !(p[2] == 0xFF && p[3] == 0xFF))
+        width = (double) s16(p + 2) + p[4] / 256.0;
+    else
+        width = (double) s->upi / 100;     /* receiver default: a hairline of 0.01 inch */
+    if (len == 0 || width == 0)
+        return;
+    if (baseline_rule)
+        to_page_d(s, i0 + width, b0 + len, &x1, &y1);
+    else
+        to_page_d(s, i0 + len, b0 + width, &x1, &y1);
+    to_page_d(s, i0, b0, &x0, &y0);
+    ctx->vis->rule(ctx->vis->ctx, x0, y0, x1, y1, s->upi);
 }
 
 /* Quadrant (0..3) of a PTOCA orientation code (degrees in the top 9 bits); -1 if invalid. */
@@ -271,14 +531,25 @@ apply(afp_text_ctx *ctx, pt_state *s, uint8_t type, const uint8_t *p, size_t n, 
             if (n >= 2)
             {
                 moved(ctx, s);
-                s->i = s16(p);
+                if (ctx->vis)
+                    move_inline(ctx, s, s16(p), 1);
+                else
+                    s->i = s16(p);
             }
             break;
         case 0xC8:     /* RMI */
             if (n >= 2)
             {
                 moved(ctx, s);
-                s->i = clamp(s->i + s16(p));
+                if (ctx->vis)
+                {
+                    double fi = s->fi;
+
+                    move_inline(ctx, s, clamp(s->i + s16(p)), 0);
+                    s->fi = fi;
+                }
+                else
+                    s->i = clamp(s->i + s16(p));
             }
             break;
         case 0xD0:     /* SBI */
@@ -302,11 +573,16 @@ apply(afp_text_ctx *ctx, pt_state *s, uint8_t type, const uint8_t *p, size_t n, 
         case 0xD8:     /* BLN */
             moved(ctx, s);
             s->i = s->margin;
+            s->fi = 0;
             s->b = clamp(s->b + s->bincr);
             break;
         case 0xF6:     /* STO */
             if (n >= 4)
+            {
+                underscore_flush(ctx, s);
                 set_orientation(ctx, s, u16(p), u16(p + 2));
+                s->fi = 0;
+            }
             break;
         case 0xF0:     /* SCFL: a font change does not move, the next run continues this one */
             if (n >= 1)
@@ -314,6 +590,7 @@ apply(afp_text_ctx *ctx, pt_state *s, uint8_t type, const uint8_t *p, size_t n, 
                 close_run(ctx, s);
                 s->lid = p[0];
                 s->svi = -1;
+                s->lead = -1;
             }
             break;
         case 0xDA:     /* TRN */
@@ -339,7 +616,23 @@ apply(afp_text_ctx *ctx, pt_state *s, uint8_t type, const uint8_t *p, size_t n, 
                     show_byte(ctx, s, p[2 + k % dlen]);
             }
             break;
-        default:       /* SEC, STC, DIR, DBR, USC, NOP, …: no effect on the text */
+        case 0x80:     /* SEC */
+        case 0x74:     /* STC */
+            set_color(ctx, type, p, n);
+            break;
+        case 0xE4:     /* DIR */
+        case 0xE6:     /* DBR */
+            draw_rule(ctx, s, (type & 0xFE) == 0xE6, p, n);
+            break;
+        case 0x76:     /* USC: bits 4-7 non-zero begin, zero end the underscore */
+            if (ctx->vis && n >= 1)
+            {
+                if ((p[0] & 0x0F) == 0)
+                    underscore_flush(ctx, s);
+                s->usc = p[0] & 0x0F;
+            }
+            break;
+        default:       /* NOP, BSU/ESU, …: no effect on the text */
             break;
     }
     return AFP_OK;
@@ -440,6 +733,13 @@ initial_state(afp_text_ctx *ctx, pt_state *s)
     s->lid = 0xFF;
     s->upi = 1440;
     s->moved = 1;
+    s->lead = -1;
+    if (ctx->vis != NULL && ctx->vis->color != NULL)
+    {
+        double none[4] = {0, 0, 0, 0};
+
+        ctx->vis->color(ctx->vis->ctx, 0, none);    /* a text object starts in the default colour */
+    }
     if (d != NULL && id == 0xD3B19B && n >= 12)
     {
         s->upi = units_per_inch(d[0], u16(d + 2));
@@ -489,6 +789,7 @@ afp_ptoca_flush(afp_text_ctx *ctx, afp_error *err)
     initial_state(ctx, &s);
     st = interpret(ctx, &s, ctx->ptx.data, ctx->ptx.len, ctx->segs, ctx->nsegs, 0, err);
     close_run(ctx, &s);
+    underscore_flush(ctx, &s);
     ctx->ptx.len = 0;
     ctx->nsegs = 0;
     return st;

@@ -193,8 +193,8 @@ parse_cpi(afp_inline_cp *cp, const uint8_t *d, size_t n)
 }
 
 /* Pass 1: collects the code pages (BCP/CPC/CPI/ECP) and coded fonts (BCF/CFI) the file carries. */
-static afp_status
-collect_resources(afp_text_ctx *ctx, afp_error *err)
+afp_status
+afp_text_collect_resources(afp_text_ctx *ctx, afp_error *err)
 {
     afp_reader r;
     afp_sf sf;
@@ -320,6 +320,7 @@ resolve_codepage(const afp_text_ctx *ctx, const char *cpname, afp_font_ref *f)
 static void
 text_default_font(afp_font_ref *f)
 {
+    memset(f, 0, sizeof(*f));
     f->cp = afp_codepage_find("T1V10500");
     f->icp = NULL;
     f->size10 = 100;
@@ -327,10 +328,10 @@ text_default_font(afp_font_ref *f)
     f->space = 0x40;
 }
 
-/* Maps a font LID from the names of one MCF repeating group. */
+/* Maps a font LID from the names of one MCF repeating group (fds20: X'1F' size, 1/20 pt). */
 static void
 map_font(afp_text_ctx *ctx, uint8_t lid, const char *cfname, const char *cpname,
-         const char *fcsname)
+         const char *fcsname, int fds20)
 {
     afp_font_ref *f = &ctx->fonts[lid];
     const char *cp = cpname;
@@ -352,6 +353,10 @@ map_font(afp_text_ctx *ctx, uint8_t lid, const char *cfname, const char *cpname,
     f->size10 = name_size(fcs);
     /* IBM core fonts: the Courier family is C04…/X04… (third character '4'). */
     f->mono = (strlen(fcs) == 8 && fcs[2] == '4');
+    memcpy(f->fcs, fcs, strlen(fcs) + 1);
+    f->fds_size20 = fds20;
+    f->dbcs = 0;
+    f->dofont = NULL;
 }
 
 /* Parses an MCF-2: repeating groups (RGLength(2) + triplets) with FQN X'85'/X'86'/X'8E' names
@@ -367,7 +372,7 @@ parse_mcf2(afp_text_ctx *ctx, const uint8_t *d, size_t n)
         const uint8_t *g = d + pos + 2;
         size_t glen, q = 0;
         char cf[9] = "", cp[9] = "", fcs[9] = "";
-        int lid = -1;
+        int lid = -1, fds20 = 0;
 
         if (rgl < 2 || rgl > n - pos)
             break;
@@ -389,10 +394,12 @@ parse_mcf2(afp_text_ctx *ctx, const uint8_t *d, size_t n)
             }
             else if (g[q + 1] == 0x24 && tl >= 4 && g[q + 2] == 0x05)
                 lid = g[q + 3];
+            else if (g[q + 1] == 0x1F && tl >= 6)
+                fds20 = (g[q + 4] << 8) | g[q + 5];
             q += tl;
         }
         if (lid >= 0)
-            map_font(ctx, (uint8_t) lid, cf, cp, fcs);
+            map_font(ctx, (uint8_t) lid, cf, cp, fcs, fds20);
         pos += rgl;
     }
 }
@@ -416,8 +423,18 @@ parse_mcf1(afp_text_ctx *ctx, const uint8_t *d, size_t n)
         decode_name(d + pos + 4, 8, cf);
         decode_name(d + pos + 12, 8, cp);
         decode_name(d + pos + 20, 8, fcs);
-        map_font(ctx, d[pos], cf, cp, fcs);
+        map_font(ctx, d[pos], cf, cp, fcs, 0);
     }
+}
+
+/* Applies an MCF-2 or MCF-1 field to the font map. */
+void
+afp_text_map_fonts(afp_text_ctx *ctx, const afp_sf *sf)
+{
+    if (sf->id == 0xD3AB8A)
+        parse_mcf2(ctx, sf->data, sf->data_len);
+    else if (sf->id == 0xD3B18A)
+        parse_mcf1(ctx, sf->data, sf->data_len);
 }
 
 /* ------------------------------------------------------------------ reading order */
@@ -702,8 +719,8 @@ walk(afp_text_ctx *ctx, afp_error *err)
 }
 
 /* Releases everything a context owns. */
-static void
-ctx_free(afp_text_ctx *ctx)
+void
+afp_text_ctx_free(afp_text_ctx *ctx)
 {
     afp_free(ctx->cps);
     afp_free(ctx->cfs);
@@ -714,8 +731,8 @@ ctx_free(afp_text_ctx *ctx)
 }
 
 /* Prepares a context over buf[0..len). */
-static void
-ctx_init(afp_text_ctx *ctx, const uint8_t *buf, size_t len, afp_buf *out, int text_mode)
+void
+afp_text_ctx_init(afp_text_ctx *ctx, const uint8_t *buf, size_t len, afp_buf *out, int text_mode)
 {
     memset(ctx, 0, sizeof(*ctx));
     ctx->buf = buf;
@@ -740,11 +757,11 @@ afp_extract_text(const uint8_t *buf, size_t len, afp_buf *out, afp_error *err)
     if (out == NULL || (buf == NULL && len > 0))
         return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "no input or output buffer given");
     start = out->len;
-    ctx_init(&ctx, buf, len, out, 1);
-    st = collect_resources(&ctx, err);
+    afp_text_ctx_init(&ctx, buf, len, out, 1);
+    st = afp_text_collect_resources(&ctx, err);
     if (st == AFP_OK)
         st = walk(&ctx, err);
-    ctx_free(&ctx);
+    afp_text_ctx_free(&ctx);
     if (st != AFP_OK)
         out->len = start;
     return st;
@@ -760,10 +777,10 @@ afp_page_count(const uint8_t *buf, size_t len, int64_t *count, afp_error *err)
     if (count == NULL || (buf == NULL && len > 0))
         return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "no input or result given");
     *count = 0;
-    ctx_init(&ctx, buf, len, NULL, 0);
+    afp_text_ctx_init(&ctx, buf, len, NULL, 0);
     st = walk(&ctx, err);
     if (st == AFP_OK)
         *count = ctx.pages;
-    ctx_free(&ctx);
+    afp_text_ctx_free(&ctx);
     return st;
 }

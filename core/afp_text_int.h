@@ -1,6 +1,7 @@
 /*
  * afp_text_int.h — private interface between afp_text.c (structure walk, fonts, reading order)
- * and afp_ptoca.c (PTOCA control-sequence interpreter). Not part of the public API.
+ * and afp_ptoca.c (PTOCA control-sequence interpreter), shared with the PDF converter
+ * (afp_convert.c), which drives the same interpreter through a visitor. Not part of the public API.
  */
 #ifndef AFP_TEXT_INT_H
 #define AFP_TEXT_INT_H
@@ -27,7 +28,39 @@ typedef struct afp_font_ref {
     int size10;                     /* nominal size in tenths of a point (from the font name) */
     int mono;                       /* fixed pitch (Courier family) */
     uint8_t space;                  /* variable space code point */
+    char fcs[9];                    /* font character set (or coded font) name, "" if none */
+    int fds_size20;                 /* MCF X'1F' vertical size in 1/20 pt (0 = not given) */
+    int dbcs;                       /* two-byte code points, UTF-16BE (set by renderers only) */
+    const void *dofont;             /* renderer's data-object font (MDR), NULL otherwise */
 } afp_font_ref;
+
+/* One character presented by the PTOCA interpreter to a visitor. Positions are in the text
+ * object space (text units, fractions from metric advances), x to the right, y downwards. */
+typedef struct afp_ptoca_glyph {
+    double x, y;                    /* presentation position (on the baseline) */
+    int qi, qb;                     /* inline / baseline direction: 0 +x, 1 +y, 2 -x, 3 -y */
+    uint8_t lid;                    /* active font local ID */
+    uint32_t code;                  /* code point (one byte, or two for dbcs fonts) */
+    uint32_t u;                     /* Unicode (0xFFFD when the code page leaves it undefined) */
+    double advance;                 /* inline advance applied after the character */
+    int space;                      /* the variable space character */
+    int64_t upi;                    /* text units per inch */
+} afp_ptoca_glyph;
+
+/* Receiver of what a text object presents (afp_text_ctx.vis). Without a visitor the interpreter
+ * collects runs for text extraction and estimates advances. */
+typedef struct afp_ptoca_visitor {
+    void *ctx;
+    /* Inline advance of a character of font f, in text units (upi per inch). */
+    double (*advance)(void *ctx, const afp_font_ref *f, uint32_t code, uint32_t u, int64_t upi);
+    void (*glyph)(void *ctx, const afp_ptoca_glyph *g, const afp_font_ref *f);
+    /* A filled rectangle (rule or underscore) between two corners, text units. */
+    void (*rule)(void *ctx, double x0, double y0, double x1, double y1, int64_t upi);
+    /* Text colour: space 0 = default (black), 1 = RGB, 2 = grey, 4 = CMYK; components 0..1. */
+    void (*color)(void *ctx, int space, const double *c);
+    /* Underscore of [x,y] .. length along the inline direction qi below a baseline. */
+    void (*underscore)(void *ctx, const afp_ptoca_glyph *at, double length, const afp_font_ref *f);
+} afp_ptoca_visitor;
 
 /* One run of text of a page, positioned in page coordinates (text units). */
 typedef struct afp_run {
@@ -74,10 +107,20 @@ typedef struct afp_text_ctx {
     afp_buf text;                   /* text of the page's runs */
     int64_t seq;
     int64_t rps_budget;             /* characters repeat strings may still produce */
+    const afp_ptoca_visitor *vis;   /* renderer (NULL: collect runs for text extraction) */
 } afp_text_ctx;
 
 /* afp_text.c */
 void *afp_text_grow(void *p, size_t *cap, size_t need, size_t el);
+/* Prepares a context over buf[0..len) (out and text_mode as for text extraction). */
+void afp_text_ctx_init(afp_text_ctx *ctx, const uint8_t *buf, size_t len, afp_buf *out,
+                       int text_mode);
+/* Releases what the context owns. */
+void afp_text_ctx_free(afp_text_ctx *ctx);
+/* Pass 1: records the code pages and coded fonts carried in the file. */
+afp_status afp_text_collect_resources(afp_text_ctx *ctx, afp_error *err);
+/* Applies an MCF-2 (X'D3AB8A') or MCF-1 (X'D3B18A') to ctx->fonts. */
+void afp_text_map_fonts(afp_text_ctx *ctx, const afp_sf *sf);
 
 /* afp_ptoca.c */
 void afp_ptoca_append(afp_text_ctx *ctx, const afp_sf *sf);

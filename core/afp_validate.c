@@ -41,6 +41,11 @@ afp_issue_list_free(afp_issue_list *l)
 }
 
 /* Records one problem. */
+static void add_issue(vstate *v, afp_severity sev, int64_t offset, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 static void
 add_issue(vstate *v, afp_severity sev, int64_t offset, const char *fmt, ...)
 {
