@@ -594,8 +594,8 @@ place_image(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *path
         return st;
     if (w <= 0 && h <= 0)
     {
-        w = info.width * 72.0 / (info.xdpi > 0 ? info.xdpi : 96.0);
-        h = info.height * 72.0 / (info.ydpi > 0 ? info.ydpi : 96.0);
+        w = info.width * 72.0 / (info.xdpi > 0 ? info.xdpi : 72.0);
+        h = info.height * 72.0 / (info.ydpi > 0 ? info.ydpi : 72.0);
     }
     else if (w <= 0)
         w = h * info.width / (double) (info.height ? info.height : 1);
