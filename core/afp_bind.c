@@ -1,11 +1,9 @@
 /*
- * afp_bind.c — binding template text to data: placeholders {{ path | formatter:arg | ... }},
- * data paths through the scope chain, and the formatters number, money, date, upper, lower,
- * trim and default. The contract (syntax, locales, rounding) is docs/templates.md, section
+ * afp_bind.c — binding template text to data: placeholders {{ path | formatter:arg | ... }}
+ * (parsing, syntax-only checks for the validator), data paths through the scope chain, value
+ * conversion, the formatter chain with `default`, and error messages. The formatters themselves
+ * are in afp_bind_fmt.c. The contract (syntax, locales, rounding) is docs/templates.md, section
  * "Placeholders and formatters".
- *
- * Numbers are formatted from their decimal text (a JSON number's number_text, or a string such
- * as "1234.5"), rounding half away from zero on the decimal digits, so 2.675 gives 2.68.
  */
 #include "afp_bind_int.h"
 

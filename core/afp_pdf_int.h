@@ -66,6 +66,8 @@ typedef struct pdf_fonts {
     void *warn_ctx;
 } pdf_fonts;
 
+/* Starts the font set of one conversion (font_dir NULL: $AFP_FONT_DIR or Debian's path). */
+void pdf_fonts_init(pdf_fonts *fs, const char *font_dir, int base14);
 /* The PDF font for an AFP font (IBM core font name → Liberation family and style; unknown
  * names → Liberation Sans; data-object fonts as carried). Never fails: a font file that cannot
  * be loaded falls back to a standard-14 reference with a warning. */
@@ -98,15 +100,16 @@ typedef struct pdf_image {
     double xres, yres;          /* pixels per inch (from the Image Size parameter; 0 unknown) */
     int has_color;              /* bilevel colour set by the image (X'F6') */
     double rgb[3];
+    char name[16];              /* resource name once registered ("Im3") */
 } pdf_image;
 
-/* Decodes IOCA image content (the joined IPD data, segs mapping it to file offsets) and writes
- * it as an image XObject. tile_w/tile_h > 0: replicate the image to that many pixels
- * (replicate-and-trim mapping). AFP_ERR_FORMAT for damaged data; unsupported encodings leave
- * img->obj 0 and fill why (the caller warns). */
-afp_status pdf_ioca_write(pdf_writer *w, const uint8_t *d, size_t n, const afp_ptx_seg *segs,
-                          size_t nsegs, long tile_w, long tile_h, pdf_image *img, char *why,
-                          size_t whylen, afp_error *err);
+/* Decodes IOCA image content (the joined IPD data, segs mapping it to file offsets; idd the
+ * Image Data Descriptor's data, may be NULL) and writes it as an image XObject. tile_w/tile_h
+ * > 0: replicate the image to that many pixels (replicate-and-trim mapping). AFP_ERR_FORMAT for
+ * damaged data; unsupported encodings leave img->obj 0 and fill why (the caller warns). */
+afp_status pdf_ioca_write(pdf_writer *w, const uint8_t *idd, size_t idd_len, const uint8_t *d,
+                          size_t n, const afp_ptx_seg *segs, size_t nsegs, long tile_w,
+                          long tile_h, pdf_image *img, char *why, size_t whylen, afp_error *err);
 
 /* ------------------------------------------------------------------ GOCA (afp_convert_goca.c) */
 
@@ -120,5 +123,106 @@ afp_status pdf_goca_draw(afp_buf *cs, const uint8_t *d, size_t n, const afp_ptx_
 
 /* File offset of position q of a joined data stream (segments as for the PTX). */
 int64_t pdf_seg_offset(const afp_ptx_seg *segs, size_t nsegs, size_t q);
+
+/* ------------------------------------------------------------------ converter (afp_convert*.c) */
+
+/* A resource object found in the file (inline resource group or outside any page). */
+typedef struct cv_res {
+    char name[9];               /* token name of its Begin field (ASCII) */
+    char alias[9];              /* name of the enclosing BRS, "" if none */
+    const uint8_t *fqn;         /* BRS FQN type X'01' name bytes (long names), NULL if none */
+    size_t fqn_len;
+    uint8_t cat;                /* category of the Begin: FB, BB, DF, 5F, 92, EB */
+    size_t start, end;          /* span: its Begin field … after its End field */
+    int obj;                    /* written XObject (image, overlay form), 0 while none */
+    pdf_image img;              /* image resources: what was written */
+    int busy;                   /* being rendered (include loops) */
+    pdf_font *font;             /* object containers used as data-object fonts */
+    int font_tried;
+} cv_res;
+
+/* The object area of a data object (image, graphics) and its mapping. */
+typedef struct cv_area {
+    double xoa, yoa;            /* origin, points from the including space origin */
+    int rot;                    /* object area rotation, degrees clockwise (0/90/180/270) */
+    double w, h;                /* size in points (0 = not given) */
+    double xoc, yoc;            /* content origin in the area, points */
+    int map;                    /* mapping option (X'04'), -1 = the object's default */
+} cv_area;
+
+/* A content stream being built: a page or an overlay form. */
+typedef struct cv_canvas {
+    afp_buf cs;
+    int bt;                     /* inside BT … ET */
+    pdf_font *font;             /* font set with Tf (inside the current BT) */
+    double size;
+    int line;                   /* a text line origin is set */
+    double lx, ly;              /* its origin (points) */
+    int qi, qb;                 /* its orientation */
+    double pen;                 /* inline distance from the origin where the next glyph goes */
+    afp_buf tj;                 /* pending TJ array content */
+    int tj_str;                 /* a hex string is open in tj */
+    int fill_space;             /* fill colour in the stream: -1 unknown, 0 black, 1 rgb … */
+    double fill[4];
+    int want_space;             /* text colour requested by PTOCA */
+    double want[4];
+    double ox, oy;              /* origin of the current text space on this canvas (points) */
+} cv_canvas;
+
+/* One conversion. */
+typedef struct cv_ctx {
+    const uint8_t *buf;
+    size_t len;
+    const afp_pdf_options *opts;
+    afp_error *err;
+    afp_status st;              /* first error from a callback (the interpreter cannot return one) */
+    pdf_writer w;
+    pdf_fonts fonts;
+    afp_text_ctx text;
+    afp_ptoca_visitor vis;
+    cv_res *res;
+    size_t nres, capres;
+    int *pages;
+    size_t npages, cappages;
+    int pages_obj, resources_obj;
+    afp_buf xobjects;           /* "/Im1 12 0 R …" */
+    int nxobj;
+    cv_canvas *cv;              /* where drawing goes */
+    int depth;                  /* include nesting */
+    int64_t total_pages;
+    const afp_font_ref *last_ref;   /* font lookup cache */
+    char last_fcs[9];
+    const void *last_dofont;
+    int last_mono;
+    pdf_font *last_pf;
+    afp_pdf_stats stats;
+    int warned_goca, warned_bcoca;
+} cv_ctx;
+
+/* afp_convert.c: the PDF font of an AFP font reference (cached lookup). */
+pdf_font *cv_font(cv_ctx *ctx, const afp_font_ref *f);
+
+/* afp_convert_canvas.c: the PTOCA visitor and drawing primitives. */
+void cv_canvas_init(cv_canvas *c);
+void cv_canvas_free(cv_canvas *c);
+/* Installs the text visitor of ctx (ctx->vis, ctx->text.vis). */
+void cv_text_visitor(cv_ctx *ctx);
+/* Ends a text object in the stream (flushes the pending TJ, ET). */
+void cv_text_end(cv_canvas *c);
+/* Sets the fill colour (space 0 black, 1 RGB, 2 grey, 4 CMYK) if it differs. */
+void cv_fill(cv_canvas *c, int space, const double *v);
+/* Draws an image XObject into an area (mapping options of MO:DCA). */
+void cv_draw_image(cv_ctx *ctx, const cv_area *a, const pdf_image *img, const char *xname,
+                   int map_default);
+/* Draws a crossed rectangle marking a missing resource. */
+void cv_placeholder(cv_ctx *ctx, double x, double y, double w, double h);
+/* Registers an XObject name for object number obj; returns the name ("Im3", "Fm2"). */
+const char *cv_xobject(cv_ctx *ctx, int obj, const char *prefix, char *name, size_t n);
+/* Reports a warning (option callback) and counts it. */
+void cv_warn(cv_ctx *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 #endif

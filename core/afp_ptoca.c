@@ -323,8 +323,8 @@ component(const uint8_t *p, int bits)
 }
 
 /* RGB of a Standard OCA colour value (STC FRGCOLOR, SEC colour space X'40'); 0 = default. */
-static int
-oca_color(unsigned v, double *c)
+int
+afp_ptoca_oca_rgb(unsigned v, double *c)
 {
     static const uint8_t rgb[17][3] = {
         {0, 0, 0}, {0, 0, 255}, {255, 0, 0}, {255, 0, 255}, {0, 255, 0}, {0, 255, 255},
@@ -355,7 +355,7 @@ set_color(afp_text_ctx *ctx, uint8_t type, const uint8_t *p, size_t n)
     if ((type & 0xFE) == 0x74)
     {
         if (n >= 2)
-            space = oca_color((unsigned) ((p[0] << 8) | p[1]), c);
+            space = afp_ptoca_oca_rgb((unsigned) ((p[0] << 8) | p[1]), c);
     }
     else if (n >= 10)
     {
@@ -397,7 +397,7 @@ set_color(afp_text_ctx *ctx, uint8_t type, const uint8_t *p, size_t n)
                 break;
             case 0x40:         /* standard OCA */
                 if (left >= 2)
-                    space = oca_color((unsigned) ((val[0] << 8) | val[1]), c);
+                    space = afp_ptoca_oca_rgb((unsigned) ((val[0] << 8) | val[1]), c);
                 break;
             default:
                 break;

@@ -7,9 +7,9 @@
  * repeat and flow `if`; positioned = fixed, every_page, header, footer) and, per key, the kind of
  * value and whether it is required or restricted to one context.
  *
- * Positioned contexts differ in one point: elements in `fixed` and `every_page` need `x` and `y`,
- * elements in `header` and `footer` may omit them (x defaults to the left margin, y to the top of
- * the band), as the footer of the example in docs/templates.md does.
+ * Positioned elements need `x` and `y` in every positioned context, header and footer included
+ * (as the generator does), although the footer of the first example in docs/templates.md omits
+ * them. page.number / page.count may only appear in header, footer and every_page.
  */
 #include "afp_bind_int.h"
 
@@ -20,14 +20,11 @@
 
 /* Contexts an element can be in. */
 #define CTX_FLOW 1              /* body, repeat body, if inside the body */
-#define CTX_FIXED 2             /* fixed, every_page: x/y required */
-#define CTX_BAND 4              /* header, footer: x/y optional */
-#define CTX_POS (CTX_FIXED | CTX_BAND)
+#define CTX_POS 2               /* fixed, every_page, header, footer */
 
 /* Key flags. */
 #define K_REQ 1                 /* required wherever the element is allowed */
 #define K_REQ_POS 2             /* required when positioned */
-#define K_REQ_FIXED 4           /* required in fixed / every_page */
 #define K_POS_ONLY 8            /* allowed only when positioned */
 #define K_FLOW_ONLY 16          /* allowed only in flow */
 
@@ -74,7 +71,7 @@ static const char *const SIZES[] = {"A4", "Letter", "Legal", NULL};
 
 static const keyspec TEXT_KEYS[] = {
     {"type", V_SKIP, 0, NULL}, {"text", V_TEXT, K_REQ, NULL}, {"font", V_FONT, 0, NULL},
-    {"color", V_COLOUR, 0, NULL}, {"align", V_ENUM, 0, ALIGN4}, XY(K_REQ_FIXED),
+    {"color", V_COLOUR, 0, NULL}, {"align", V_ENUM, 0, ALIGN4}, XY(K_REQ_POS),
     {"width", V_POS, 0, NULL}, {"line_height", V_POS, 0, NULL},
     {"space_before", V_NONNEG, K_FLOW_ONLY, NULL}, {"space_after", V_NONNEG, K_FLOW_ONLY, NULL},
     {NULL, 0, 0, NULL}
@@ -110,21 +107,21 @@ static const keyspec LINE_KEYS[] = {
     {"color", V_COLOUR, 0, NULL}, {NULL, 0, 0, NULL}
 };
 static const keyspec BOX_KEYS[] = {
-    {"type", V_SKIP, 0, NULL}, XY(K_REQ_FIXED), {"width", V_POS, K_POS_ONLY | K_REQ_POS, NULL},
+    {"type", V_SKIP, 0, NULL}, XY(K_REQ_POS), {"width", V_POS, K_POS_ONLY | K_REQ_POS, NULL},
     {"height", V_POS, K_REQ, NULL}, {"border_width", V_NONNEG, 0, NULL},
     {"color", V_COLOUR, 0, NULL}, {"fill", V_COLOUR, 0, NULL}, {NULL, 0, 0, NULL}
 };
 static const keyspec IMAGE_KEYS[] = {
-    {"type", V_SKIP, 0, NULL}, {"resource", V_STRING, K_REQ, NULL}, XY(K_REQ_FIXED),
+    {"type", V_SKIP, 0, NULL}, {"resource", V_STRING, K_REQ, NULL}, XY(K_REQ_POS),
     {"width", V_POS, 0, NULL}, {"height", V_POS, 0, NULL}, {NULL, 0, 0, NULL}
 };
 static const keyspec BARCODE_KEYS[] = {
     {"type", V_SKIP, 0, NULL}, {"symbology", V_ENUM, K_REQ, SYMBOLOGIES},
-    {"data", V_TEXT, K_REQ, NULL}, XY(K_REQ_FIXED), {"module_width", V_POS, 0, NULL},
+    {"data", V_TEXT, K_REQ, NULL}, XY(K_REQ_POS), {"module_width", V_POS, 0, NULL},
     {"height", V_POS, 0, NULL}, {"hri", V_BOOL, 0, NULL}, {NULL, 0, 0, NULL}
 };
 static const keyspec RESOURCE_KEYS[] = {
-    {"type", V_SKIP, 0, NULL}, {"name", V_NAME8, K_REQ, NULL}, XY(K_REQ_FIXED),
+    {"type", V_SKIP, 0, NULL}, {"name", V_NAME8, K_REQ, NULL}, XY(K_REQ_POS),
     {NULL, 0, 0, NULL}
 };
 
@@ -441,7 +438,7 @@ check_ident(vctx *c, const afp_json *v)
         issue(c, "\"%s\" is reserved and cannot be a loop variable name", v->string);
 }
 
-/* Checks an AFP resource name: 1 to 8 letters, digits, @, # or $. */
+/* Checks an AFP resource (token) name: 1 to 8 of A-Z, 0-9, @, # and $. */
 static void
 check_name8(vctx *c, const afp_json *v)
 {
@@ -459,11 +456,11 @@ check_name8(vctx *c, const afp_json *v)
     {
         char ch = v->string[i];
 
-        ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-             ch == '@' || ch == '#' || ch == '$';
+        ok = (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '@' || ch == '#' ||
+             ch == '$';
     }
     if (!ok)
-        issue(c, "expected a resource name of 1 to 8 letters, digits, @, # or $");
+        issue(c, "expected a resource name of 1 to 8 characters A-Z, 0-9, @, # or $");
 }
 
 /* Checks a "#RRGGBB" colour. */
@@ -597,8 +594,7 @@ check_object(vctx *c, const afp_json *obj, const keyspec *keys, int ctx, int pag
     {
         int f = keys[i].flags;
 
-        if (((f & K_REQ) || ((f & K_REQ_POS) && (ctx & CTX_POS)) ||
-             ((f & K_REQ_FIXED) && ctx == CTX_FIXED)) &&
+        if (((f & K_REQ) || ((f & K_REQ_POS) && (ctx & CTX_POS))) &&
             afp_json_get(obj, keys[i].key) == NULL)
             issue(c, "missing required key \"%s\"", keys[i].key);
     }
@@ -889,13 +885,13 @@ check_value(vctx *c, const afp_json *v, const keyspec *ks, int ctx, int page_ok)
             check_elements(c, v, ctx, page_ok);
             break;
         case V_ELEMS_BAND:
-            check_elements(c, v, CTX_BAND, 1);
+            check_elements(c, v, CTX_POS, 1);
             break;
         case V_ELEMS_FIXED:
-            check_elements(c, v, CTX_FIXED, 0);
+            check_elements(c, v, CTX_POS, 0);
             break;
         case V_ELEMS_EVERY:
-            check_elements(c, v, CTX_FIXED, 1);
+            check_elements(c, v, CTX_POS, 1);
             break;
         case V_ELEMS_BODY:
             check_elements(c, v, CTX_FLOW, 0);

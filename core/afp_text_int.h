@@ -125,5 +125,7 @@ void afp_text_map_fonts(afp_text_ctx *ctx, const afp_sf *sf);
 /* afp_ptoca.c */
 void afp_ptoca_append(afp_text_ctx *ctx, const afp_sf *sf);
 afp_status afp_ptoca_flush(afp_text_ctx *ctx, afp_error *err);
+/* RGB (0..1) of a Standard OCA colour value; 0 when it means the default colour. */
+int afp_ptoca_oca_rgb(unsigned v, double *rgb);
 
 #endif

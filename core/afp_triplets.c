@@ -220,8 +220,8 @@ afp_chars_to_utf8(const uint8_t *p, size_t n, afp_buf *out)
     for (i = 0; i < n; i++)
         if (p[i] >= 0x80)
             ebcdic = 1;
-    while (n > 0 && (p[n - 1] == (ebcdic ? 0x40 : 0x20) || p[n - 1] == 0x00))
-        n--;                    /* names and values are blank padded */
+    while (n > 0 && (p[n - 1] == 0x40 || p[n - 1] == 0x00 || (!ebcdic && p[n - 1] == 0x20)))
+        n--;                    /* names and values are blank padded (X'40' EBCDIC blank) */
     for (i = 0; i < n; i++)
     {
         uint32_t u = ebcdic && cp ? afp_codepage_to_unicode(cp, p[i]) : p[i];

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # scripts/demo.sh — the `make demo` pipeline: build and install afp, start the throwaway cluster,
-# compose a two-letter AFP print file in SQL and show what the extension reads back from it.
+# compose a two-letter AFP print file in SQL and show what the extension reads back from it, then
+# generate a bank statement, a letter, an invoice and a 50-statement batch from the templates in
+# examples/ (afp_generate, afp_generate_batch) and show their pages, documents and text.
 #
 # Input:  examples/demo/letter-1001.txt, letter-1002.txt (pages separated by form feeds)
 # Output: build/demo/demo.afp (the print file), build/demo/demo.txt (its extracted text)
@@ -93,10 +95,68 @@ SQL
 
 [ -s "$OUT/demo.afp" ] || { echo "demo: $OUT/demo.afp was not written" >&2; exit 1; }
 
+echo
+echo "==== demo: generating documents from templates (examples/statement, letter, invoice)"
+EX="$ROOT/examples"
+rm -f "$OUT"/statement.afp "$OUT"/letter.afp "$OUT"/invoice.afp "$OUT"/batch.afp
+test/cluster.sh psql -X -q -v ON_ERROR_STOP=1 \
+  -v st_t="$(cat "$EX/statement/template.json")" -v st_d="$(cat "$EX/statement/data.json")" \
+  -v le_t="$(cat "$EX/letter/template.json")" -v le_d="$(cat "$EX/letter/data.json")" \
+  -v in_t="$(cat "$EX/invoice/template.json")" -v in_d="$(cat "$EX/invoice/data.json")" \
+  -v logo="$EX/resources/logo.png" -v out="$OUT" <<'SQL'
+-- the resource library and three published templates
+INSERT INTO afp.resources (name, type, content)
+SELECT 'logo', 'image', pg_read_binary_file(:'logo')
+WHERE NOT EXISTS (SELECT 1 FROM afp.resources WHERE name = 'logo' AND type = 'image');
+INSERT INTO afp.templates (name, version, status, body)
+VALUES ('bank-statement', 1, 'published', :'st_t'),
+       ('policy-letter', 1, 'published', :'le_t'),
+       ('utility-invoice', 1, 'published', :'in_t')
+ON CONFLICT DO NOTHING;
+
+CREATE TEMP TABLE gen AS
+SELECT 'statement' AS what, afp_generate('bank-statement', :'st_d'::jsonb) AS afp
+UNION ALL SELECT 'letter', afp_generate('policy-letter', :'le_d'::jsonb)
+UNION ALL SELECT 'invoice', afp_generate('utility-invoice', :'in_d'::jsonb);
+
+-- a batch: 50 statements (one per generated customer) in ONE print file, by the aggregate
+INSERT INTO gen
+SELECT 'batch', afp_generate_batch(afp_template_body('bank-statement'), d ORDER BY n)
+FROM (SELECT n, jsonb_set(jsonb_set(jsonb_set(:'st_d'::jsonb, '{customer,name}', to_jsonb('Customer ' || n)),
+                                     '{account,number}', to_jsonb('DE' || lpad(n::text, 20, '0'))),
+                           '{transactions}', (SELECT jsonb_agg(t) FROM (SELECT t FROM jsonb_array_elements(:'st_d'::jsonb -> 'transactions') t LIMIT 5 + n % 40) x)) AS d
+      FROM generate_series(1, 50) n) rows;
+
+\set cmd '|base64 -d > ' :'out' '/statement.afp'
+SELECT encode(afp, 'base64') FROM gen WHERE what = 'statement' \g (format=unaligned tuples_only=on) :cmd
+\set cmd '|base64 -d > ' :'out' '/letter.afp'
+SELECT encode(afp, 'base64') FROM gen WHERE what = 'letter' \g (format=unaligned tuples_only=on) :cmd
+\set cmd '|base64 -d > ' :'out' '/invoice.afp'
+SELECT encode(afp, 'base64') FROM gen WHERE what = 'invoice' \g (format=unaligned tuples_only=on) :cmd
+\set cmd '|base64 -d > ' :'out' '/batch.afp'
+SELECT encode(afp, 'base64') FROM gen WHERE what = 'batch' \g (format=unaligned tuples_only=on) :cmd
+
+\echo '---- generated print files: size, pages, documents, validation'
+SELECT what, length(afp) AS bytes, afp_page_count(afp) AS pages,
+       (SELECT count(*) FROM afp_documents(afp)) AS documents,
+       (SELECT CASE WHEN count(*) = 0 THEN 'valid' ELSE count(*) || ' problem(s)' END FROM afp_validate(afp)) AS validation
+FROM gen ORDER BY what;
+
+\echo '---- the statement: document index (TLEs) and its first page'
+SELECT d.name, d.first_page, d.page_count, d.index FROM gen, afp_documents(gen.afp) d WHERE what = 'statement';
+SELECT left(split_part(afp_text(afp), E'\f', 1), 1200) AS "statement, page 1" FROM gen WHERE what = 'statement';
+
+\echo '---- the batch: first documents'
+SELECT d.seq, d.name, d.first_page, d.page_count, d.index ->> 'CustomerName' AS customer
+FROM gen, afp_documents(gen.afp) d WHERE what = 'batch' ORDER BY d.seq LIMIT 5;
+SQL
+
 eval "$(test/cluster.sh env)"
 echo
 echo "==== demo: done"
 echo "  print file:      $OUT/demo.afp ($(wc -c <"$OUT/demo.afp") bytes)"
+echo "  generated:       $OUT/statement.afp, letter.afp, invoice.afp, batch.afp (50 statements)"
+echo "  templates:       $ROOT/examples/*/template.json (see docs/templates.md)"
 echo "  extracted text:  $OUT/demo.txt"
 echo "  input letters:   $IN/letter-1001.txt, $IN/letter-1002.txt"
 echo "  cluster log:     $ROOT/build/cluster/log/postgres.log"

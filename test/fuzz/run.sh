@@ -48,6 +48,14 @@ for bin in "${targets[@]}"; do
   mkdir -p "$corpus"
   for s in "${samples[@]}"; do cp -f "$s" "$corpus/seed_$(basename "$s")"; done
   for s in "${regressions[@]}"; do cp -f "$s" "$corpus/regression_$(basename "$s")"; done
+  # the JSON/template targets also start from the example templates (template X'00' data)
+  if [ "$t" = fuzz_generate ] || [ "$t" = fuzz_json ]; then
+    for ex in "$ROOT"/examples/*/template.json; do
+      d=$(dirname "$ex")
+      { cat "$ex"; printf '\0'; cat "$d/data.json"; } >"$corpus/seed_example_$(basename "$d")"
+      cp -f "$ex" "$corpus/seed_template_$(basename "$d").json"
+    done
+  fi
   "$bin" -max_total_time="$per_target" -rss_limit_mb=2048 -max_len=65536 -timeout=20 \
     -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" "$corpus" >"$OUT/logs/$t.log" 2>&1
   rc=$?

@@ -585,9 +585,10 @@ static const char *STATEMENT =
     " 'form': {'duplex': 'long', 'copies': 2},"
     " 'resources': {'embed': true},"
     " 'header': [{'type': 'image', 'resource': 'logo', 'x': 54, 'y': 20, 'width': 120},"
-    "            {'type': 'text', 'text': 'Statement {{period.end | date:MMMM yyyy}}', 'align': 'right',"
+    "            {'type': 'text', 'x': 541, 'y': 30, 'text': 'Statement {{period.end | date:MMMM yyyy}}', 'align': 'right',"
     "             'font': {'style': 'bold'}}],"
-    " 'footer': [{'type': 'text', 'text': 'Page {{page.number}} of {{page.count}}', 'align': 'right'}],"
+    " 'footer': [{'type': 'text', 'x': 541, 'y': 20, 'text': 'Page {{page.number}} of {{page.count}}',"
+    "             'align': 'right'}],"
     " 'fixed': [{'type': 'text', 'x': 54, 'y': 120, 'width': 250, 'line_height': 1.1,"
     "            'text': '{{customer.name}}\\n{{customer.street}}\\n{{customer.city}}'},"
     "           {'type': 'overlay', 'name': 'O1LOGO', 'x': 0, 'y': 0},"
@@ -691,7 +692,7 @@ template_valid_tests(void)
     expect_valid("{'page': {'size': {'width': 300, 'height': 400}, 'orientation': 'landscape',"
                  " 'margins': {'left': 10}}, 'body': [{'type': 'text', 'text': 'x'}]}");
     expect_valid("{'page': {'size': 'Letter'}, 'footer': [{'type': 'line', 'x1': 0, 'y1': 5, 'x2': 0,"
-                 " 'y2': 50}, {'type': 'box', 'width': 10, 'height': 10}], 'body': [{'type': 'box',"
+                 " 'y2': 50}, {'type': 'box', 'x': 0, 'y': 0, 'width': 10, 'height': 10}], 'body': [{'type': 'box',"
                  " 'height': 5}]}");
     expect_valid("{'body': [{'type': 'if', 'test': 'a[0].b', 'then': [{'type': 'if', 'test': 'c',"
                  " 'then': [{'type': 'repeat', 'items': 'x.y', 'body': [{'type': 'spacer', 'height': 0}]}],"
@@ -796,13 +797,19 @@ template_invalid_tests(void)
     expect_issue("{'fixed': [{'type': 'box', 'x': 0, 'y': 0, 'height': 5}], 'body': []}", "$.fixed[0]",
                  "missing required key \"width\"");
     expect_issue("{'fixed': [{'type': 'overlay', 'name': 'TOOLONGNAME', 'x': 0, 'y': 0}], 'body': []}",
-                 "$.fixed[0].name", "expected a resource name of 1 to 8 letters, digits, @, # or $");
+                 "$.fixed[0].name", "expected a resource name of 1 to 8 characters A-Z, 0-9, @, # or $");
     expect_issue("{'fixed': [{'type': 'text', 'x': -1, 'y': 0, 'text': 'a'}], 'body': []}", "$.fixed[0].x",
                  "expected a number >= 0");
     expect_issue("{'every_page': [{'type': 'line', 'x1': 0, 'y1': 0, 'x2': 10, 'y2': 10}], 'body': []}",
                  "$.every_page[0]", "lines must be horizontal or vertical (y1 = y2 or x1 = x2)");
     expect_issue("{'header': [{'type': 'line', 'x1': 0, 'y1': 0, 'x2': 10}], 'body': []}", "$.header[0]",
                  "missing required key \"y2\"");
+    expect_issue("{'footer': [{'type': 'text', 'y': 0, 'text': 'Page {{page.number}}'}], 'body': []}",
+                 "$.footer[0]", "missing required key \"x\"");
+    expect_issue("{'every_page': [{'type': 'segment', 'name': 's1sign', 'x': 0, 'y': 0}], 'body': []}",
+                 "$.every_page[0].name", "expected a resource name of 1 to 8 characters A-Z, 0-9, @, # or $");
+    expect_issue("{'header': [{'type': 'repeat', 'items': 'x', 'body': []}], 'body': []}", "$.header[0]",
+                 "element type \"repeat\" is only allowed in flow elements (body)");
     expect_issue("{'page': {'size': 'A5'}, 'body': []}", "$.page.size",
                  "expected \"A4\", \"Letter\", \"Legal\" or {\"width\": pt, \"height\": pt}");
     expect_issue("{'page': {'size': {'width': 0, 'height': 100}}, 'body': []}", "$.page.size.width",
