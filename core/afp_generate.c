@@ -126,7 +126,6 @@ write_form_map(afp_generator *g, const afp_json *form, afp_error *err)
     sides = dup == 0x01 ? 1 : 2;
 
     afp_buf_init(&b);
-    afp_write_begin(&g->w, 0xD3A8C6, "R1AFPGEN", NULL, 0);                  /* BRG */
     afp_buf_putc(&b, 10);                                                   /* X'21' form map */
     afp_buf_putc(&b, 0x21);
     afp_buf_putc(&b, 0xFE);
@@ -174,9 +173,102 @@ write_form_map(afp_generator *g, const afp_json *form, afp_error *err)
     afp_write_end(&g->w);                                                   /* EMM */
     afp_write_end(&g->w);                                                   /* EFM */
     afp_write_end(&g->w);                                                   /* ERS */
-    afp_write_end(&g->w);                                                   /* ERG */
     afp_buf_free(&b);
     return AFP_OK;
+}
+
+/* Collects the names of overlays and page segments the template includes (type "overlay" or
+ * "segment" elements anywhere in it) into names[] as "o:NAME" / "s:NAME"; returns the count. */
+static size_t
+collect_includes(const afp_json *v, char names[][11], size_t n, size_t max)
+{
+    size_t i;
+
+    if (v == NULL)
+        return n;
+    if (v->type == AFP_JSON_OBJECT)
+    {
+        const afp_json *t = afp_json_get(v, "type"), *nm = afp_json_get(v, "name");
+
+        if (t && nm && t->type == AFP_JSON_STRING && nm->type == AFP_JSON_STRING && nm->string_len <= 8 &&
+            (strcmp(t->string, "overlay") == 0 || strcmp(t->string, "segment") == 0))
+        {
+            char key[11];
+            size_t k;
+
+            snprintf(key, sizeof(key), "%c:%s", t->string[0], nm->string);
+            for (k = 0; k < n; k++)
+                if (strcmp(names[k], key) == 0)
+                    break;
+            if (k == n && n < max)
+                memcpy(names[n++], key, sizeof(key));
+        }
+    }
+    if (v->type == AFP_JSON_OBJECT || v->type == AFP_JSON_ARRAY)
+        for (i = 0; i < v->count; i++)
+            n = collect_includes(v->items[i], names, n, max);
+    return n;
+}
+
+/* Copies the overlays and page segments the template uses into the inline resource group, so
+ * the print file is self-contained. Each must be one valid BMO…EMO / BPS…EPS object. */
+static afp_status
+embed_resources(afp_generator *g, afp_error *err)
+{
+    char names[64][11];
+    size_t n = collect_includes(g->tmpl, names, 0, 64), i;
+    afp_buf t;
+    afp_status st = AFP_OK;
+
+    afp_buf_init(&t);
+    for (i = 0; i < n && st == AFP_OK; i++)
+    {
+        int overlay = names[i][0] == 'o';
+        const char *name = names[i] + 2;
+        const uint8_t *data;
+        size_t len;
+        afp_reader r;
+        afp_sf sf;
+        afp_error e;
+        afp_issue_list issues = {0};
+        size_t k;
+
+        if (g->res == NULL || !g->res(g->res_ctx, overlay ? "overlay" : "segment", name, &data, &len))
+        {
+            st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "$.resources.embed: %s '%s' is not in the resource library",
+                               overlay ? "overlay" : "page segment", name);
+            break;
+        }
+        afp_reader_init(&r, data, len);
+        afp_error_clear(&e);
+        if (afp_reader_next(&r, &sf, &e) != 1 || sf.id != (overlay ? 0xD3A8DFu : 0xD3A85Fu))
+        {
+            st = afp_error_set(err, AFP_ERR_FORMAT, -1, "", "%s '%s' must start with %s", overlay ? "overlay" : "page segment",
+                               name, overlay ? "BMO" : "BPS");
+            break;
+        }
+        afp_validate(data, len, &issues, &e);
+        for (k = 0; k < issues.count; k++)
+            if (issues.items[k].severity == AFP_SEV_ERROR)
+            {
+                st = afp_error_set(err, AFP_ERR_FORMAT, -1, "", "%s '%s': %s", overlay ? "overlay" : "page segment", name,
+                                   issues.items[k].message);
+                break;
+            }
+        afp_issue_list_free(&issues);
+        if (st != AFP_OK)
+            break;
+        t.len = 0;
+        afp_buf_putc(&t, 10);                                               /* X'21' resource type */
+        afp_buf_putc(&t, 0x21);
+        afp_buf_putc(&t, overlay ? 0xFC : 0xFB);
+        afp_buf_append(&t, "\0\0\0\0\0\0\0", 7);
+        afp_write_begin(&g->w, 0xD3A8CE, name, t.data, t.len);              /* BRS */
+        afp_buf_append(&g->w.out, data, len);
+        afp_write_end(&g->w);                                               /* ERS */
+    }
+    afp_buf_free(&t);
+    return st;
 }
 
 /* Starts a print file. */
@@ -187,7 +279,7 @@ afp_generator_begin(afp_generator **out_g, const afp_json *tmpl, afp_resource_fn
     afp_generator *g;
     gen_font base;
     const char *col = NULL;
-    const afp_json *form;
+    const afp_json *form, *embed;
     afp_status st;
 
     *out_g = NULL;
@@ -215,10 +307,19 @@ afp_generator_begin(afp_generator **out_g, const afp_json *tmpl, afp_resource_fn
         return st;
     }
     form = afp_json_get(tmpl, "form");
-    if (form && (st = write_form_map(g, form, err)) != AFP_OK)
+    embed = afp_json_get(afp_json_get(tmpl, "resources"), "embed");
+    if (form || (embed && embed->type == AFP_JSON_TRUE))
     {
-        afp_generator_abort(g);
-        return st;
+        afp_write_begin(&g->w, 0xD3A8C6, "R1AFPGEN", NULL, 0);             /* BRG */
+        st = form ? write_form_map(g, form, err) : AFP_OK;
+        if (st == AFP_OK && embed && embed->type == AFP_JSON_TRUE)
+            st = embed_resources(g, err);
+        if (st != AFP_OK)
+        {
+            afp_generator_abort(g);
+            return st;
+        }
+        afp_write_end(&g->w);                                             /* ERG */
     }
     afp_write_begin(&g->w, 0xD3A8A8, "AFPGEN", NULL, 0);                  /* BDT */
     if (form)

@@ -107,6 +107,31 @@ else
   fail "batch: generate" "$(cat "$TMP/gen.log")"
 fi
 
+# overlays and page segments: included by name (IPO/IPS) and embedded in the inline resource group
+mkdir -p "$TMP/res"
+$PY - "$TMP/res" <<'PYEOF'
+import sys, struct
+def sf(i, data=b""):
+    return b"\x5a" + struct.pack(">H", 8 + len(data)) + bytes.fromhex(i) + b"\0\0\0" + data
+name = lambda s: s.encode("cp500").ljust(8, b"\x40")
+pgd = bytes([0, 0]) + struct.pack(">HH", 14400, 14400) + (2000).to_bytes(3, "big") + (1000).to_bytes(3, "big") + b"\0\0\0"
+ovl = sf("D3A8DF", name("O1LOGO")) + sf("D3A8C9") + sf("D3A6AF", pgd) + sf("D3A9C9") + sf("D3A9DF", name("O1LOGO"))
+seg = sf("D3A85F", name("S1SIGN")) + sf("D3A95F", name("S1SIGN"))
+open(sys.argv[1] + "/O1LOGO", "wb").write(ovl)
+open(sys.argv[1] + "/S1SIGN", "wb").write(seg)
+PYEOF
+printf '%s' '{"resources":{"embed":true},"fixed":[{"type":"overlay","name":"O1LOGO","x":10,"y":10},{"type":"segment","name":"S1SIGN","x":20,"y":400}],"body":[{"type":"text","text":"With overlay"}]}' >"$TMP/ovl.json"
+if "$AFP" generate "$TMP/ovl.json" "$EX/letter/data.json" -o "$TMP/ovl.afp" --resources "$TMP/res" >"$TMP/gen.log" 2>&1; then
+  pass
+  "$AFP" dump "$TMP/ovl.afp" | cut -f4 | tr '\n' ' ' >"$TMP/ovl.seq"
+  check "embedded overlay and segment: BRG BRS BMO … EMO ERS BRS BPS EPS ERS ERG before BDT" grep -q '^BRG BRS BMO BAG PGD EAG EMO ERS BRS BPS EPS ERS ERG BDT ' "$TMP/ovl.seq"
+  check "embedded overlay: IPO and IPS on the page" sh -c "grep -q ' IPO ' \"$TMP/ovl.seq\" && grep -q ' IPS ' \"$TMP/ovl.seq\""
+  check "embedded overlay: validate" valid "$TMP/ovl.afp"
+  check "embedded overlay: FOP MODCAParser framing" fop_same "$TMP/ovl.afp"
+else
+  fail "embedded overlay: generate" "$(cat "$TMP/gen.log")"
+fi
+
 # bad input: exit 2, message naming the path, no output file
 # bad NAME 'TEMPLATE-JSON' 'DATA-JSON' 'EXPECTED-SUBSTRING'...
 bad() {
@@ -129,5 +154,6 @@ bad "image missing from the library" '{"body":[{"type":"image","resource":"nosuc
 bad "text the code page cannot encode" '{"body":[{"type":"text","text":"snow {{s}}"}]}' '{"s":"\u2603"}' '$.body[0].text' 'U+2603'
 bad "table row taller than a page" '{"page":{"size":{"width":300,"height":200},"margins":{"top":20,"bottom":20,"left":20,"right":20}},"body":[{"type":"table","rows":"r","columns":[{"header":"H","value":"{{item}}"}]}]}' '{"r":["a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\no"]}' '$.body[0]' 'row 1'
 bad "missing data path" '{"body":[{"type":"text","text":"Dear {{customer.nmae}}"}]}' '{"customer":{"name":"X"}}' '$.body[0].text' 'customer.nmae'
+bad "embedded overlay missing from the library" '{"resources":{"embed":true},"fixed":[{"type":"overlay","name":"O9NONE","x":1,"y":1}],"body":[]}' '{}' 'O9NONE' 'resource library'
 bad "malformed JSON data" '{"body":[]}' '{"a":' 'byte offset'
 finish
