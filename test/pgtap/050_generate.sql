@@ -5,7 +5,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS afp;
 
-SELECT plan(27);
+SELECT plan(31);
 
 -- a 1x1 red PNG (our own bytes) as the resource 'dot'
 INSERT INTO afp.resources (name, type, content) VALUES ('dot', 'image',
@@ -82,6 +82,17 @@ SELECT throws_ok($$SELECT afp_generate_batch('t-hello', '{"name": "a"}')$$, '220
                  'the function form needs an array');
 SELECT throws_like($$SELECT afp_generate_batch('{"body": [{"type": "text", "text": "{{x}}"}]}'::jsonb, d) FROM (VALUES ('{"x": 1}'::jsonb), ('{}'::jsonb)) v(d)$$,
                    '%row 2%', 'a bad row names its row number');
+
+-- batch streamed into a large object from a query
+CREATE TEMP TABLE lo AS
+SELECT afp_generate_batch_lo(afp_template_body('t-hello'),
+                             $$SELECT jsonb_build_object('name', 'L' || n) FROM generate_series(1, 200) n ORDER BY n$$) AS oid;
+SELECT is((SELECT count(*)::int FROM lo, afp_documents(lo_get(lo.oid))), 200, 'afp_generate_batch_lo writes one document per row');
+SELECT is_empty($$SELECT * FROM lo, afp_validate(lo_get(lo.oid))$$, 'the streamed batch file is valid');
+SELECT throws_ok($$SELECT afp_generate_batch_lo('{"body": []}', 'SELECT 1')$$, '42804', NULL,
+                 'the query must yield jsonb');
+SELECT throws_ok($$SELECT afp_generate_batch_lo('{"body": []}', 'SELECT NULL::jsonb')$$, '22004', NULL,
+                 'a NULL row is an error');
 
 SELECT * FROM finish();
 ROLLBACK;
