@@ -34,6 +34,7 @@ typedef struct gen_item {
     uint8_t *bytes;             /* TEXT: EBCDIC code points; IMAGE: resource bytes (not owned) */
     size_t nbytes;
     char name[9];               /* OVERLAY/SEGMENT/IMAGE resource name (token) */
+    const char *res;            /* IMAGE: the template's resource name (owned by the template) */
     afp_barcode bc;             /* BARCODE (bc.data owned: bytes) */
 } gen_item;
 

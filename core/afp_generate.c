@@ -26,6 +26,9 @@ struct afp_generator {
     gen_font font;
     uint32_t rgb;
     int64_t ndocs;
+    char img_names[64][65];     /* images written once to the inline resource group ... */
+    char img_tokens[64][9];     /* ... under these resource names, included per page by IOB */
+    size_t nimg;
 };
 
 #define FORM_MAP_NAME "F1AFPGEN"
@@ -210,6 +213,114 @@ collect_includes(const afp_json *v, char names[][11], size_t n, size_t max)
     return n;
 }
 
+/* Collects the resource names of the images the template uses (type "image" elements). */
+static void
+collect_images(afp_generator *g, const afp_json *v)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    if (v->type == AFP_JSON_OBJECT)
+    {
+        const afp_json *t = afp_json_get(v, "type"), *r = afp_json_get(v, "resource");
+
+        if (t && r && t->type == AFP_JSON_STRING && r->type == AFP_JSON_STRING && strcmp(t->string, "image") == 0 &&
+            r->string_len > 0 && r->string_len < sizeof(g->img_names[0]) && g->nimg < 64)
+        {
+            size_t k;
+
+            for (k = 0; k < g->nimg; k++)
+                if (strcmp(g->img_names[k], r->string) == 0)
+                    break;
+            if (k == g->nimg)
+            {
+                memcpy(g->img_names[g->nimg], r->string, r->string_len + 1);
+                snprintf(g->img_tokens[g->nimg], 9, "I1%06u", (unsigned) (g->nimg + 1));
+                g->nimg++;
+            }
+        }
+    }
+    if (v->type == AFP_JSON_OBJECT || v->type == AFP_JSON_ARRAY)
+        for (i = 0; i < v->count; i++)
+            collect_images(g, v->items[i]);
+}
+
+/* Writes every image the template uses once into the inline resource group (BRS X'21' IOCA):
+ * pages then include them by IOB, instead of carrying the image data on every page. Images
+ * missing from the library are skipped here; the layout reports them with their path. */
+static afp_status
+write_image_resources(afp_generator *g, afp_error *err)
+{
+    afp_buf t;
+    size_t i, kept = 0;
+    afp_status st = AFP_OK;
+
+    afp_buf_init(&t);
+    for (i = 0; i < g->nimg && st == AFP_OK; i++)
+    {
+        const uint8_t *data;
+        size_t len;
+        afp_image_info info;
+        afp_error e;
+
+        if (g->res == NULL || !g->res(g->res_ctx, "image", g->img_names[i], &data, &len) ||
+            afp_image_probe(data, len, &info, &e) != AFP_OK)
+            continue;
+        t.len = 0;
+        afp_buf_putc(&t, 10);                                               /* X'21' IOCA */
+        afp_buf_putc(&t, 0x21);
+        afp_buf_putc(&t, 0x06);
+        afp_buf_append(&t, "\0\0\0\0\0\0\0", 7);
+        afp_write_begin(&g->w, 0xD3A8CE, g->img_tokens[i], t.data, t.len);   /* BRS */
+        /* natural size at the file's resolution; each IOB gives the size actually used */
+        st = afp_image_write(&g->w, g->img_tokens[i], data, len, 0, 0,
+                             (int32_t) (info.width * 1440.0 / (info.xdpi > 0 ? info.xdpi : 72.0)) + 1,
+                             (int32_t) (info.height * 1440.0 / (info.ydpi > 0 ? info.ydpi : 72.0)) + 1, err);
+        afp_write_end(&g->w);                                                 /* ERS */
+        if (st == AFP_OK)
+        {
+            if (kept != i)
+            {
+                memcpy(g->img_names[kept], g->img_names[i], sizeof(g->img_names[0]));
+                memcpy(g->img_tokens[kept], g->img_tokens[i], sizeof(g->img_tokens[0]));
+            }
+            kept++;
+        }
+    }
+    g->nimg = kept;
+    afp_buf_free(&t);
+    return st;
+}
+
+/* Writes an Include Object for an image resource at (x, y) with size w × h (1440ths). */
+static void
+write_iob(afp_generator *g, const char *token, int32_t x, int32_t y, int32_t w, int32_t h)
+{
+    afp_buf b;
+
+    afp_buf_init(&b);
+    afp_buf_reserve(&b, 8);
+    afp_token_encode(token, b.data);
+    b.len = 8;
+    afp_buf_putc(&b, 0);                    /* reserved */
+    afp_buf_putc(&b, 0xFB);                 /* object type: IOCA image */
+    afp_buf_put24(&b, (uint32_t) x & 0xFFFFFF);
+    afp_buf_put24(&b, (uint32_t) y & 0xFFFFFF);
+    afp_buf_put16(&b, 0x0000);              /* X-axis rotation 0 */
+    afp_buf_put16(&b, 0x2D00);              /* Y-axis rotation 90 */
+    afp_buf_put24(&b, 0);                   /* object content at the area origin */
+    afp_buf_put24(&b, 0);
+    afp_buf_putc(&b, 0x01);                 /* page coordinate system */
+    afp_triplet_units(&b, 14400, 14400);
+    afp_triplet_area_size(&b, (uint32_t) w, (uint32_t) h);
+    afp_buf_putc(&b, 3);                    /* X'04' Mapping Option: scale to fill */
+    afp_buf_putc(&b, 0x04);
+    afp_buf_putc(&b, 0x60);
+    afp_write_sf(&g->w, 0xD3AFC3, b.data, b.len);                         /* IOB */
+    afp_buf_free(&b);
+}
+
 /* Copies the overlays and page segments the template uses into the inline resource group, so
  * the print file is self-contained. Each must be one valid BMO…EMO / BPS…EPS object. */
 static afp_status
@@ -308,10 +419,13 @@ afp_generator_begin(afp_generator **out_g, const afp_json *tmpl, afp_resource_fn
     }
     form = afp_json_get(tmpl, "form");
     embed = afp_json_get(afp_json_get(tmpl, "resources"), "embed");
-    if (form || (embed && embed->type == AFP_JSON_TRUE))
+    collect_images(g, tmpl);
+    if (form || (embed && embed->type == AFP_JSON_TRUE) || g->nimg > 0)
     {
         afp_write_begin(&g->w, 0xD3A8C6, "R1AFPGEN", NULL, 0);             /* BRG */
         st = form ? write_form_map(g, form, err) : AFP_OK;
+        if (st == AFP_OK)
+            st = write_image_resources(g, err);
         if (st == AFP_OK && embed && embed->type == AFP_JSON_TRUE)
             st = embed_resources(g, err);
         if (st != AFP_OK)
@@ -584,7 +698,17 @@ write_page(afp_generator *g, const gen_page *p, size_t pageno, afp_error *err)
         const gen_item *it = &p->items[i];
 
         if (it->kind == GI_IMAGE)
-            st = afp_image_write(&g->w, it->name, it->bytes, it->nbytes, it->x, it->y, it->w, it->h, err);
+        {
+            size_t k;
+
+            for (k = 0; k < g->nimg; k++)
+                if (it->res && strcmp(g->img_names[k], it->res) == 0)
+                    break;
+            if (k < g->nimg)
+                write_iob(g, g->img_tokens[k], it->x, it->y, it->w, it->h);
+            else
+                st = afp_image_write(&g->w, it->name, it->bytes, it->nbytes, it->x, it->y, it->w, it->h, err);
+        }
         else if (it->kind == GI_BARCODE)
             st = afp_barcode_write(&g->w, it->name, &it->bc, err);
         else if (it->kind == GI_OVERLAY || it->kind == GI_SEGMENT)

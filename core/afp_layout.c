@@ -624,6 +624,7 @@ place_image(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *path
     it->h = (int32_t) lround(h * PT);
     it->bytes = (uint8_t *) data;
     it->nbytes = len;
+    it->res = res;
     snprintf(it->name, sizeof(it->name), "I%07zu", ++L->object_seq % 10000000);
     return AFP_OK;
 }

@@ -66,6 +66,7 @@ if [ -f "$S" ]; then
   "$AFP" dump --detail "$S" >"$TMP/sd"
   check "statement: at least 2 pages" test "$("$AFP" pages "$S")" -ge 2
   check "statement: logo image object (BIM/IPD)" grep -q $'\tBIM\t' "$TMP/sd"
+  check "statement: the logo is one inline resource, included by IOB on every page" sh -c "[ \$(grep -c '	BIM	' \"$TMP/sd\") -eq 1 ] && [ \$(grep -c '	IOB	' \"$TMP/sd\") -eq \$(\"$AFP\" pages \"$S\") ]"
   check "statement: QR code (BCOCA, BDD type X'20')" $PY - "$S" <<'PYEOF'
 import sys
 b = open(sys.argv[1], "rb").read()
