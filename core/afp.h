@@ -258,6 +258,13 @@ void afp_write_begin(afp_writer *w, uint32_t id, const char *name, const uint8_t
 void afp_write_end(afp_writer *w);
 /* Encodes an ASCII token name into 8 EBCDIC bytes (blank padded). */
 void afp_token_encode(const char *name, uint8_t out[8]);
+/* Copies name to out when it is a valid token name (1..8 of A–Z 0–9 $ # @), else writes
+ * PREFIXnnnnn (prefix of 3 characters, seq modulo 100000). Returns 1 when name was used. */
+int afp_token_make(const char *name, const char *prefix, uint64_t seq, char out[9]);
+/* Writes PGD and PTD-2 for a page of xsize × ysize in 1440ths of an inch (unit base 10 inches). */
+void afp_write_page_descriptors(afp_writer *w, uint32_t xsize, uint32_t ysize);
+/* ASCII case-insensitive string equality. */
+int afp_strieq(const char *a, const char *b);
 
 /* Triplet helpers (append to a buffer). */
 void afp_triplet_fqn(afp_buf *b, uint8_t fqn_type, const char *name_ascii);   /* X'02', EBCDIC name */

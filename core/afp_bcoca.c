@@ -77,33 +77,19 @@ typedef struct bc_plan {
     afp_buf data;                   /* encoded symbol data */
 } bc_plan;
 
-/* Case-insensitive ASCII comparison; 1 when equal. */
-static int
-ieq(const char *a, const char *b)
-{
-    while (*a && *b)
-    {
-        if (tolower((unsigned char) *a) != tolower((unsigned char) *b))
-            return 0;
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
 /* Parses "code128", "qr", "datamatrix", "imb" (any case); -1 when unknown. */
 int
 afp_symbology_parse(const char *name)
 {
     if (name == NULL)
         return -1;
-    if (ieq(name, "code128"))
+    if (afp_strieq(name, "code128"))
         return AFP_BC_CODE128;
-    if (ieq(name, "qr"))
+    if (afp_strieq(name, "qr"))
         return AFP_BC_QR;
-    if (ieq(name, "datamatrix"))
+    if (afp_strieq(name, "datamatrix"))
         return AFP_BC_DATAMATRIX;
-    if (ieq(name, "imb"))
+    if (afp_strieq(name, "imb"))
         return AFP_BC_IMB;
     return -1;
 }

@@ -32,25 +32,6 @@ size_suffix(double pt)
     return NULL;
 }
 
-/* Makes a token name (A–Z, 0–9, $#@; ≤ 8) from name, or DOCnnnnn when it is not one. */
-static void
-token_for(const char *name, size_t seq, char out[9])
-{
-    size_t i, n = name ? strlen(name) : 0;
-    int ok = n > 0 && n <= 8;
-
-    for (i = 0; ok && i < n; i++)
-    {
-        char c = name[i];
-
-        ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '$' || c == '#' || c == '@';
-    }
-    if (ok)
-        memcpy(out, name, n + 1);
-    else
-        snprintf(out, 9, "DOC%05zu", seq % 100000);
-}
-
 /* One line of text to place: the UTF-8 bytes of the line. */
 typedef struct line_ref {
     const char *p;
@@ -143,25 +124,7 @@ write_aeg(afp_writer *w, const char *fcs, const char *cpname, uint32_t xsize, ui
     b.data[1] = (uint8_t) b.len;
     afp_write_sf(w, 0xD3AB8A, b.data, b.len);           /* MCF-2 */
 
-    b.len = 0;
-    afp_buf_putc(&b, 0);
-    afp_buf_putc(&b, 0);
-    afp_buf_put16(&b, UNITS_PER_INCH * 10);
-    afp_buf_put16(&b, UNITS_PER_INCH * 10);
-    afp_buf_put24(&b, xsize);
-    afp_buf_put24(&b, ysize);
-    afp_buf_put24(&b, 0);
-    afp_write_sf(w, 0xD3A6AF, b.data, b.len);           /* PGD */
-
-    b.len = 0;
-    afp_buf_putc(&b, 0);
-    afp_buf_putc(&b, 0);
-    afp_buf_put16(&b, UNITS_PER_INCH * 10);
-    afp_buf_put16(&b, UNITS_PER_INCH * 10);
-    afp_buf_put24(&b, xsize);
-    afp_buf_put24(&b, ysize);
-    afp_buf_put16(&b, 0);
-    afp_write_sf(w, 0xD3B19B, b.data, b.len);           /* PTD-2 */
+    afp_write_page_descriptors(w, xsize, ysize);       /* PGD, PTD-2 */
     afp_buf_free(&b);
     afp_write_end(w);                                   /* EAG */
 }
@@ -307,7 +270,7 @@ afp_compose_text(const afp_compose_doc *docs, size_t ndocs, const afp_compose_op
         st = pick_codepage(&o, d, di, &cp, err);
         if (st != AFP_OK)
             break;
-        token_for(d->name, di + 1, tok);
+        afp_token_make(d->name, "DOC", di + 1, tok);
         afp_buf_init(&triplets);
         if (d->name && strcmp(tok, d->name) != 0)
         {

@@ -59,31 +59,17 @@ static afp_font_metrics *font_cache[3][4];      /* [family][style], malloc'd, ne
 static const char *const file_stems[] = {"LiberationSans", "LiberationSerif", "LiberationMono"};
 static const char *const style_suffix[] = {"Regular", "Italic", "Bold", "BoldItalic"};
 
-/* Case-insensitive ASCII string comparison; 1 when equal. */
-static int
-ieq(const char *a, const char *b)
-{
-    while (*a && *b)
-    {
-        if (tolower((unsigned char) *a) != tolower((unsigned char) *b))
-            return 0;
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
 /* Parses a family name ("Helvetica", "Arial", "Times", "Courier", any case); -1 if unknown. */
 int
 afp_font_parse_family(const char *name)
 {
     if (name == NULL)
         return -1;
-    if (ieq(name, "Helvetica") || ieq(name, "Arial"))
+    if (afp_strieq(name, "Helvetica") || afp_strieq(name, "Arial"))
         return AFP_FAMILY_HELVETICA;
-    if (ieq(name, "Times"))
+    if (afp_strieq(name, "Times"))
         return AFP_FAMILY_TIMES;
-    if (ieq(name, "Courier"))
+    if (afp_strieq(name, "Courier"))
         return AFP_FAMILY_COURIER;
     return -1;
 }
@@ -94,13 +80,13 @@ afp_font_parse_style(const char *name)
 {
     if (name == NULL)
         return -1;
-    if (ieq(name, "regular"))
+    if (afp_strieq(name, "regular"))
         return AFP_STYLE_REGULAR;
-    if (ieq(name, "italic"))
+    if (afp_strieq(name, "italic"))
         return AFP_STYLE_ITALIC;
-    if (ieq(name, "bold"))
+    if (afp_strieq(name, "bold"))
         return AFP_STYLE_BOLD;
-    if (ieq(name, "bold-italic"))
+    if (afp_strieq(name, "bold-italic"))
         return AFP_STYLE_BOLD_ITALIC;
     return -1;
 }

@@ -448,22 +448,6 @@ afp_generator_begin(afp_generator **out_g, const afp_json *tmpl, afp_resource_fn
     return AFP_OK;
 }
 
-/* Makes a page-group token name, or DOCnnnnn when name is not a valid token. */
-static void
-doc_token(const char *name, int64_t seq, char out[9])
-{
-    size_t i, n = name ? strlen(name) : 0;
-    int ok = n > 0 && n <= 8;
-
-    for (i = 0; ok && i < n; i++)
-        ok = (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '$' ||
-             name[i] == '#' || name[i] == '@';
-    if (ok)
-        memcpy(out, name, n + 1);
-    else
-        snprintf(out, 9, "DOC%05u", (unsigned) ((uint64_t) seq % 100000u));
-}
-
 /* Encodes a string in CP500 for names and index values. */
 static afp_status
 cp500(const char *s, afp_buf *out, const char *path, afp_error *err)
@@ -495,7 +479,7 @@ write_group_start(afp_generator *g, const afp_scope *s, afp_error *err)
         goto done;
     if (name_t && (st = afp_bind_text(name_t, s, "$.document.name", &name, err)) != AFP_OK)
         goto done;
-    doc_token(name.len ? afp_buf_cstr(&name) : NULL, g->ndocs, tok);
+    afp_token_make(name.len ? afp_buf_cstr(&name) : NULL, "DOC", (uint64_t) g->ndocs, tok);
     if (name.len && strcmp(tok, (char *) name.data) != 0)
     {
         if ((st = cp500((char *) name.data, &enc, "$.document.name", err)) != AFP_OK)
@@ -612,24 +596,7 @@ write_aeg(afp_generator *g, const page_font *fonts, int nfonts)
     }
     if (b.len)
         afp_write_sf(&g->w, 0xD3AB8A, b.data, b.len);                    /* MCF-2 */
-    b.len = 0;
-    afp_buf_putc(&b, 0);
-    afp_buf_putc(&b, 0);
-    afp_buf_put16(&b, 14400);
-    afp_buf_put16(&b, 14400);
-    afp_buf_put24(&b, xs);
-    afp_buf_put24(&b, ys);
-    afp_buf_put24(&b, 0);
-    afp_write_sf(&g->w, 0xD3A6AF, b.data, b.len);                        /* PGD */
-    b.len = 0;
-    afp_buf_putc(&b, 0);
-    afp_buf_putc(&b, 0);
-    afp_buf_put16(&b, 14400);
-    afp_buf_put16(&b, 14400);
-    afp_buf_put24(&b, xs);
-    afp_buf_put24(&b, ys);
-    afp_buf_put16(&b, 0);
-    afp_write_sf(&g->w, 0xD3B19B, b.data, b.len);                        /* PTD-2 */
+    afp_write_page_descriptors(&g->w, xs, ys);                            /* PGD, PTD-2 */
     afp_write_end(&g->w);                                                 /* EAG */
     afp_buf_free(&b);
     afp_buf_free(&rg);

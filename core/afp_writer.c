@@ -8,6 +8,7 @@
  */
 #include "afp.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_DATA (AFP_SF_WRITE_MAX - AFP_SF_INTRO)
@@ -86,6 +87,71 @@ afp_token_encode(const char *name, uint8_t out[8])
 
         out[i] = (uint8_t) (e >= 0 ? e : 0x6F);     /* '?' for anything outside CP500 */
     }
+}
+
+/* Uses name as a token name when it is one, else makes PREFIXnnnnn from seq. */
+int
+afp_token_make(const char *name, const char *prefix, uint64_t seq, char out[9])
+{
+    size_t i, n = name ? strlen(name) : 0;
+    int ok = n > 0 && n <= 8;
+
+    for (i = 0; ok && i < n; i++)
+        ok = (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '$' ||
+             name[i] == '#' || name[i] == '@';
+    if (ok)
+        memcpy(out, name, n + 1);
+    else
+        snprintf(out, 9, "%.3s%05u", prefix, (unsigned) (seq % 100000u));
+    return ok;
+}
+
+/* ASCII case-insensitive equality. */
+int
+afp_strieq(const char *a, const char *b)
+{
+    while (*a && *b)
+    {
+        char ca = (*a >= 'A' && *a <= 'Z') ? (char) (*a + 32) : *a;
+        char cb = (*b >= 'A' && *b <= 'Z') ? (char) (*b + 32) : *b;
+
+        if (ca != cb)
+            return 0;
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* Writes the Page Descriptor and the Presentation Text Data Descriptor (format 2) of a page. */
+void
+afp_write_page_descriptors(afp_writer *w, uint32_t xsize, uint32_t ysize)
+{
+    afp_buf b;
+    int i;
+
+    afp_buf_init(&b);
+    for (i = 0; i < 2; i++)
+    {
+        b.len = 0;
+        afp_buf_putc(&b, 0);                /* unit base 10 inches, both axes */
+        afp_buf_putc(&b, 0);
+        afp_buf_put16(&b, 14400);           /* 1440 units per inch */
+        afp_buf_put16(&b, 14400);
+        afp_buf_put24(&b, xsize);
+        afp_buf_put24(&b, ysize);
+        if (i == 0)
+        {
+            afp_buf_put24(&b, 0);           /* PGD: 3 reserved bytes */
+            afp_write_sf(w, 0xD3A6AF, b.data, b.len);
+        }
+        else
+        {
+            afp_buf_put16(&b, 0);           /* PTD-2: 2 reserved bytes */
+            afp_write_sf(w, 0xD3B19B, b.data, b.len);
+        }
+    }
+    afp_buf_free(&b);
 }
 
 /* Writes a Begin field (name + optional triplets) and remembers it for afp_write_end. */
