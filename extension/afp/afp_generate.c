@@ -16,6 +16,7 @@
 
 #include "afp_pg.h"
 #include "afp_gen.h"
+#include "afp_pg_json.h"
 
 PG_FUNCTION_INFO_V1(pg_afp_generate);
 PG_FUNCTION_INFO_V1(pg_afp_template_validate);
@@ -33,23 +34,6 @@ typedef struct pg_res_cache {
     MemoryContext cxt;
     List *items;
 } pg_res_cache;
-
-/* Parses a jsonb value into the core's JSON tree; errors carry the argument's name. */
-static afp_json *
-jsonb_to_core(Jsonb *jb, const char *what)
-{
-    char *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-    size_t len;
-    char *utf8 = afp_pg_utf8_from_server(s, strlen(s), &len);
-    afp_json *v = NULL;
-    afp_error err;
-
-    afp_error_clear(&err);
-    if (afp_json_parse(utf8, len, &v, &err) != AFP_OK)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("afp: %s: %s", what, err.message)));
-    return v;
-}
 
 /* Resource provider: SELECT content FROM afp.resources (highest version of name and type). */
 static int
@@ -133,8 +117,8 @@ buf_to_bytea(const afp_buf *b)
 Datum
 pg_afp_generate(PG_FUNCTION_ARGS)
 {
-    afp_json *tmpl = jsonb_to_core(PG_GETARG_JSONB_P(0), "template");
-    afp_json *data = jsonb_to_core(PG_GETARG_JSONB_P(1), "data");
+    afp_json *tmpl = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(0), "template");
+    afp_json *data = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(1), "data");
     pg_res_cache cache = {CurrentMemoryContext, NIL};
     afp_generator *g;
     afp_buf out;
@@ -170,7 +154,7 @@ Datum
 pg_afp_template_validate(PG_FUNCTION_ARGS)
 {
     ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-    afp_json *tmpl = jsonb_to_core(PG_GETARG_JSONB_P(0), "template");
+    afp_json *tmpl = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(0), "template");
     afp_path_issue_list issues = {0};
     size_t i;
 
@@ -223,7 +207,7 @@ pg_afp_generate_batch_step(PG_FUNCTION_ARGS)
         st = palloc0(sizeof(batch_state));
         st->cxt = aggcxt;
         st->cache.cxt = aggcxt;
-        st->tmpl = jsonb_to_core(PG_GETARG_JSONB_P(1), "template");
+        st->tmpl = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(1), "template");
         check_template(st->tmpl);
         afp_buf_init(&st->out);
         afp_pg_check(afp_generator_begin(&st->g, st->tmpl, pg_resource, &st->cache, &st->out, &err), &err);
@@ -234,7 +218,7 @@ pg_afp_generate_batch_step(PG_FUNCTION_ARGS)
 
     /* the row's data and its layout live in a short-lived context; the generator's output
      * and its own state are in the aggregate context */
-    data = jsonb_to_core(PG_GETARG_JSONB_P(2), "data");
+    data = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(2), "data");
     old = MemoryContextSwitchTo(aggcxt);
     if (afp_generator_add(st->g, data, &err) != AFP_OK)
     {

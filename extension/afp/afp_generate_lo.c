@@ -18,28 +18,11 @@
 
 #include "afp_pg.h"
 #include "afp_gen.h"
+#include "afp_pg_json.h"
 
 PG_FUNCTION_INFO_V1(pg_afp_generate_batch_lo);
 
 #define FETCH_ROWS 100
-
-/* Parses a jsonb datum into the core's JSON tree (errors name what it is). */
-static afp_json *
-lo_jsonb_to_core(Jsonb *jb, const char *what)
-{
-    char *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-    size_t len;
-    char *utf8 = afp_pg_utf8_from_server(s, strlen(s), &len);
-    afp_json *v = NULL;
-    afp_error err;
-
-    afp_error_clear(&err);
-    if (afp_json_parse(utf8, len, &v, &err) != AFP_OK)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("afp: %s: %s", what, err.message)));
-    pfree(utf8);
-    pfree(s);
-    return v;
-}
 
 /* Writes the buffer to the large object (descriptor fd, through the SQL-level lowrite so the
  * server's large-object bookkeeping and cleanup apply) and empties it. */
@@ -120,7 +103,7 @@ pg_afp_generate_batch_lo(PG_FUNCTION_ARGS)
 {
     char *query = text_to_cstring(PG_GETARG_TEXT_PP(1));
     MemoryContext callcxt = CurrentMemoryContext, rowcxt, old;
-    afp_json *tmpl = lo_jsonb_to_core(PG_GETARG_JSONB_P(0), "template");
+    afp_json *tmpl = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(0), "template");
     afp_path_issue_list issues = {0};
     List *cache = NIL;
     afp_generator *g;
@@ -170,7 +153,7 @@ pg_afp_generate_batch_lo(PG_FUNCTION_ARGS)
             /* the row's data and layout live in rowcxt, reset per row; the generator and the
              * output buffer stay in the call's context */
             old = MemoryContextSwitchTo(rowcxt);
-            data = lo_jsonb_to_core(DatumGetJsonbP(d), "data");
+            data = afp_pg_jsonb_to_core(DatumGetJsonbP(d), "data");
             MemoryContextSwitchTo(callcxt);
             if (afp_generator_add(g, data, &err) != AFP_OK)
             {
