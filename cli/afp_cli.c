@@ -20,6 +20,7 @@
 static const char *progname = "afp";
 
 int afp_cli_generate(int argc, char **argv);
+int afp_cli_pdf(int argc, char **argv);
 
 /* Prints the top-level usage. */
 static void
@@ -40,6 +41,8 @@ usage(FILE *f)
             "                     compose plain text (pages split at form feeds) into AFP\n"
             "  generate TEMPLATE.json DATA.json -o OUT.afp [--resources DIR]\n"
             "                     generate a document (or a batch: DATA is an array) from a template\n"
+            "  pdf IN.afp OUT.pdf [--options JSON]\n"
+            "                     convert to PDF (searchable text, images, graphics, overlays)\n"
             "\n"
             "Run '%s COMMAND --help' for a command's options. Exit status: 0 success,\n"
             "1 validation problems, 2 error (damaged input, bad usage).\n",
@@ -83,6 +86,12 @@ command_help(const char *cmd)
                "Images, overlays and page segments are read from DIR (NAME, NAME.png, NAME.jpg).\n"
                "Template problems are listed with their JSON path; nothing is written on error.\n",
                progname);
+    else if (strcmp(cmd, "pdf") == 0)
+    {
+        char *help[] = {"--help", NULL};
+
+        return afp_cli_pdf(1, help);
+    }
     else
     {
         fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
@@ -416,6 +425,8 @@ main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(cmd, "pdf") == 0)
+        return afp_cli_pdf(argc - 2, argv + 2);
     if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))
         return command_help(cmd);
     if (strcmp(cmd, "compose") == 0)

@@ -341,8 +341,66 @@ afp_ptoca_oca_rgb(unsigned v, double *c)
     return 1;
 }
 
-/* Visitor mode: SEC (X'80') and STC (X'74') colours. CIELAB is approximated by its lightness;
- * highlight colours by their percentage coverage of black. */
+/* Decodes an SEC-format colour (reserved, COLSPCE, reserved(4), COLSIZE1-4, value; the same
+ * layout as GOCA's GSPCOL): returns 1 RGB, 2 grey, 4 CMYK with components 0..1 in c, or 0 for
+ * the default colour. CIELAB is approximated by its lightness; highlight colours by their
+ * percentage coverage of black. */
+int
+afp_ptoca_color(const uint8_t *p, size_t n, double *c)
+{
+    const uint8_t *val = p + 10;
+    size_t left, need = 0;
+    int bits[4], k, space = 0;
+
+    c[0] = c[1] = c[2] = c[3] = 0;
+    if (n < 10)
+        return 0;
+    left = n - 10;
+    for (k = 0; k < 4; k++)
+    {
+        bits[k] = p[6 + k];
+        need += bits[k] > 8 ? 2 : (bits[k] > 0 ? 1 : 0);
+    }
+    switch (p[1])
+    {
+        case 0x01:             /* RGB */
+        case 0x04:             /* CMYK */
+            if (left < need)
+                break;
+            for (k = 0; k < (p[1] == 0x01 ? 3 : 4); k++)
+            {
+                c[k] = component(val, bits[k]);
+                val += bits[k] > 8 ? 2 : 1;
+            }
+            space = p[1] == 0x01 ? 1 : 4;
+            break;
+        case 0x08:             /* CIELAB: L in 0..100 */
+            if (left >= 1)
+            {
+                c[0] = component(val, bits[0] ? bits[0] : 8);
+                space = 2;
+            }
+            break;
+        case 0x06:             /* highlight: index(2), coverage %(1), shading %(1) */
+            if (left >= 3)
+            {
+                c[0] = 1.0 - (val[2] > 100 ? 100 : val[2]) / 100.0;
+                space = 2;
+            }
+            else if (left >= 2 && (val[0] | val[1]) != 0)
+                space = 2;     /* a highlight colour at full coverage: black */
+            break;
+        case 0x40:             /* standard OCA */
+            if (left >= 2)
+                space = afp_ptoca_oca_rgb((unsigned) ((val[0] << 8) | val[1]), c);
+            break;
+        default:
+            break;
+    }
+    return space;
+}
+
+/* Visitor mode: SEC (X'80') and STC (X'74') colours. */
 static void
 set_color(afp_text_ctx *ctx, uint8_t type, const uint8_t *p, size_t n)
 {
@@ -357,52 +415,8 @@ set_color(afp_text_ctx *ctx, uint8_t type, const uint8_t *p, size_t n)
         if (n >= 2)
             space = afp_ptoca_oca_rgb((unsigned) ((p[0] << 8) | p[1]), c);
     }
-    else if (n >= 10)
-    {
-        const uint8_t *val = p + 10;
-        size_t left = n - 10;
-        int bits[4] = {p[6], p[7], p[8], p[9]}, k;
-        size_t need = 0;
-
-        for (k = 0; k < 4; k++)
-            need += bits[k] > 8 ? 2 : (bits[k] > 0 ? 1 : 0);
-        switch (p[1])
-        {
-            case 0x01:         /* RGB */
-            case 0x04:         /* CMYK */
-                if (left < need)
-                    break;
-                for (k = 0; k < (p[1] == 0x01 ? 3 : 4); k++)
-                {
-                    c[k] = component(val, bits[k]);
-                    val += bits[k] > 8 ? 2 : 1;
-                }
-                space = p[1] == 0x01 ? 1 : 4;
-                break;
-            case 0x08:         /* CIELAB: L in 0..100 */
-                if (left >= 1)
-                {
-                    c[0] = component(val, bits[0] ? bits[0] : 8);
-                    space = 2;
-                }
-                break;
-            case 0x06:         /* highlight: index(2), coverage %(1), shading %(1) */
-                if (left >= 3)
-                {
-                    c[0] = 1.0 - (val[2] > 100 ? 100 : val[2]) / 100.0;
-                    if (val[2] == 0 && (val[0] | val[1]) == 0)
-                        c[0] = 0;
-                    space = 2;
-                }
-                break;
-            case 0x40:         /* standard OCA */
-                if (left >= 2)
-                    space = afp_ptoca_oca_rgb((unsigned) ((val[0] << 8) | val[1]), c);
-                break;
-            default:
-                break;
-        }
-    }
+    else
+        space = afp_ptoca_color(p, n, c);
     v->color(v->ctx, space, c);
 }
 

@@ -127,5 +127,7 @@ void afp_ptoca_append(afp_text_ctx *ctx, const afp_sf *sf);
 afp_status afp_ptoca_flush(afp_text_ctx *ctx, afp_error *err);
 /* RGB (0..1) of a Standard OCA colour value; 0 when it means the default colour. */
 int afp_ptoca_oca_rgb(unsigned v, double *rgb);
+/* An SEC/GSPCOL colour specification: 1 RGB, 2 grey, 4 CMYK (components 0..1), 0 default. */
+int afp_ptoca_color(const uint8_t *p, size_t n, double *c);
 
 #endif
