@@ -60,6 +60,22 @@ for ex in statement letter invoice; do
   check "$ex: text holds exactly the expected words" $PY "$ROOT/test/generate/expected_words.py" "$ex" "$TMP/$ex.txt" "$pages"
 done
 
+# the generated examples convert to PDF (afp_to_pdf's CLI) with the same words: generation and
+# conversion checked against each other, and the PDF against qpdf
+if "$AFP" pdf --help >/dev/null 2>&1; then
+  for ex in statement letter invoice; do
+    [ -f "$TMP/$ex.afp" ] || continue
+    if "$AFP" pdf "$TMP/$ex.afp" "$TMP/$ex.pdf" --quiet >"$TMP/pdf.log" 2>&1; then
+      pass
+      check "$ex: PDF passes qpdf --check" qpdf --check "$TMP/$ex.pdf"
+      pdftotext -layout "$TMP/$ex.pdf" "$TMP/$ex.pdf.txt" 2>/dev/null
+      check "$ex: PDF text holds exactly the expected words" $PY "$ROOT/test/generate/expected_words.py" "$ex" "$TMP/$ex.pdf.txt" "$("$AFP" pages "$TMP/$ex.afp")"
+    else
+      fail "$ex: pdf" "$(cat "$TMP/pdf.log")"
+    fi
+  done
+fi
+
 # statement structure
 S=$TMP/statement.afp
 if [ -f "$S" ]; then

@@ -74,7 +74,8 @@ def table_pages(d):
     n = 0
     descs = [t["description"] for t in d["transactions"]]
     for page in TEXT_PAGES:
-        if any(x in page for x in descs):
+        page = " ".join(page.split())   # pdftotext -layout pads columns with blanks
+        if any(" ".join(x.split()) in page for x in descs):
             n += 1
             if "Date Description Amount Balance" not in page:
                 print("a page with transactions lacks the repeated header row")
