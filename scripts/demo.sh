@@ -2,7 +2,8 @@
 # scripts/demo.sh — the `make demo` pipeline: build and install afp, start the throwaway cluster,
 # compose a two-letter AFP print file in SQL and show what the extension reads back from it, then
 # generate a bank statement, a letter, an invoice and a 50-statement batch from the templates in
-# examples/ (afp_generate, afp_generate_batch) and show their pages, documents and text.
+# examples/ (afp_generate, afp_generate_batch) and show their pages, documents and text, and
+# convert them to PDF (afp_to_pdf).
 #
 # Input:  examples/demo/letter-1001.txt, letter-1002.txt (pages separated by form feeds)
 # Output: build/demo/demo.afp (the print file), build/demo/demo.txt (its extracted text)
@@ -149,6 +150,16 @@ SELECT left(split_part(afp_text(afp), E'\f', 1), 1200) AS "statement, page 1" FR
 \echo '---- the batch: first documents'
 SELECT d.seq, d.name, d.first_page, d.page_count, d.index ->> 'CustomerName' AS customer
 FROM gen, afp_documents(gen.afp) d WHERE what = 'batch' ORDER BY d.seq LIMIT 5;
+
+\echo '---- converting to PDF (afp_to_pdf): searchable text, embedded font subsets, images'
+CREATE TEMP TABLE pdf AS SELECT what, afp_to_pdf(afp) AS pdf FROM gen WHERE what <> 'batch';
+SELECT what, length(pdf) AS pdf_bytes, encode(substr(pdf, 1, 8), 'escape') AS header FROM pdf ORDER BY what;
+\set cmd '|base64 -d > ' :'out' '/statement.pdf'
+SELECT encode(pdf, 'base64') FROM pdf WHERE what = 'statement' \g (format=unaligned tuples_only=on) :cmd
+\set cmd '|base64 -d > ' :'out' '/letter.pdf'
+SELECT encode(pdf, 'base64') FROM pdf WHERE what = 'letter' \g (format=unaligned tuples_only=on) :cmd
+\set cmd '|base64 -d > ' :'out' '/invoice.pdf'
+SELECT encode(pdf, 'base64') FROM pdf WHERE what = 'invoice' \g (format=unaligned tuples_only=on) :cmd
 SQL
 
 eval "$(test/cluster.sh env)"
@@ -157,6 +168,7 @@ echo "==== demo: done"
 echo "  print file:      $OUT/demo.afp ($(wc -c <"$OUT/demo.afp") bytes)"
 echo "  generated:       $OUT/statement.afp, letter.afp, invoice.afp, batch.afp (50 statements)"
 echo "  templates:       $ROOT/examples/*/template.json (see docs/templates.md)"
+echo "  PDF (afp_to_pdf): $OUT/statement.pdf, letter.pdf, invoice.pdf"
 echo "  extracted text:  $OUT/demo.txt"
 echo "  input letters:   $IN/letter-1001.txt, $IN/letter-1002.txt"
 echo "  cluster log:     $ROOT/build/cluster/log/postgres.log"
