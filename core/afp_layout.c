@@ -776,33 +776,6 @@ flow_element(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *pat
     return afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "%s.type: unknown flow element '%s'", path, type);
 }
 
-/* Lays out an array of flow elements. */
-afp_status
-lay_flow(lay_ctx *L, const afp_json *arr, const afp_scope *s, const char *path, afp_error *err)
-{
-    size_t i;
-    afp_status st = AFP_OK;
-
-    if (arr == NULL)
-        return AFP_OK;
-    if (arr->type != AFP_JSON_ARRAY)
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "%s: expected an array of elements", path);
-    if (++L->nest > MAX_NEST)
-        return afp_error_set(err, AFP_ERR_LIMIT, -1, "", "%s: elements nested deeper than %d", path, MAX_NEST);
-    for (i = 0; i < arr->count && st == AFP_OK; i++)
-    {
-        char *ep = lay_path(path, NULL, (long) i);
-
-        if (afp_check_interrupt())
-            st = afp_error_set(err, AFP_ERR_INTERRUPTED, -1, "", "generation interrupted");
-        else
-            st = flow_element(L, arr->items[i], s, ep, err);
-        afp_free(ep);
-    }
-    L->nest--;
-    return st;
-}
-
 /* One positioned element on page L->fixed_page. */
 static afp_status
 positioned_element(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *path, afp_error *err)
@@ -935,9 +908,11 @@ positioned_element(lay_ctx *L, const afp_json *el, const afp_scope *s, const cha
     return afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "%s.type: unknown positioned element '%s'", path, type);
 }
 
-/* Lays out an array of positioned elements onto L->fixed_page (y offset L->band_y). */
-afp_status
-lay_positioned(lay_ctx *L, const afp_json *arr, const afp_scope *s, const char *path, afp_error *err)
+/* Lays out an array of elements, flowing or positioned (onto L->fixed_page, y offset
+ * L->band_y), checking for interrupts between elements. */
+static afp_status
+lay_elements(lay_ctx *L, const afp_json *arr, const afp_scope *s, const char *path, int positioned,
+             afp_error *err)
 {
     size_t i;
     afp_status st = AFP_OK;
@@ -952,11 +927,30 @@ lay_positioned(lay_ctx *L, const afp_json *arr, const afp_scope *s, const char *
     {
         char *ep = lay_path(path, NULL, (long) i);
 
-        st = positioned_element(L, arr->items[i], s, ep, err);
+        if (afp_check_interrupt())
+            st = afp_error_set(err, AFP_ERR_INTERRUPTED, -1, "", "generation interrupted");
+        else if (positioned)
+            st = positioned_element(L, arr->items[i], s, ep, err);
+        else
+            st = flow_element(L, arr->items[i], s, ep, err);
         afp_free(ep);
     }
     L->nest--;
     return st;
+}
+
+/* Lays out an array of flow elements. */
+afp_status
+lay_flow(lay_ctx *L, const afp_json *arr, const afp_scope *s, const char *path, afp_error *err)
+{
+    return lay_elements(L, arr, s, path, 0, err);
+}
+
+/* Lays out an array of positioned elements onto L->fixed_page (y offset L->band_y). */
+afp_status
+lay_positioned(lay_ctx *L, const afp_json *arr, const afp_scope *s, const char *path, afp_error *err)
+{
+    return lay_elements(L, arr, s, path, 1, err);
 }
 
 /* Sets up the loop scopes for one item: "<as>" = item, "loop" = {index, count}. */
