@@ -27,6 +27,13 @@ PG_CFLAGS   = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-c
 SHLIB_LINK  = $(shell pkg-config --libs freetype2 libpng zlib)
 EXTRA_CLEAN = build bin afp--*.sql
 
+# Background workers (bgworkers/, docs/delivery.md): delivery launcher and channel workers,
+# sending through libcurl and signing with OpenSSL.
+BGW_SRCS     = $(sort $(wildcard bgworkers/*.c))
+OBJS        += $(BGW_SRCS:.c=.o)
+PG_CPPFLAGS += -Ibgworkers $(shell pkg-config --cflags libcurl openssl)
+SHLIB_LINK  += $(shell pkg-config --libs libcurl openssl)
+
 # pg_regress (run against the throwaway cluster by test/run-tests.sh through installcheck)
 REGRESS      = $(patsubst test/regress/sql/%.sql,%,$(sort $(wildcard test/regress/sql/*.sql)))
 REGRESS_OPTS = --inputdir=test/regress --outputdir=build/regress --load-extension=afp
@@ -40,6 +47,7 @@ all: bin/afp
 
 # PGXS has no header dependencies: rebuild the extension objects when a header changes.
 $(OBJS): $(wildcard core/*.h) $(wildcard extension/afp/*.h)
+$(BGW_SRCS:.c=.o): $(wildcard bgworkers/*.h)
 
 afp--$(EXTVERSION).sql: $(SQL_SRCS) afp.control
 	( echo "-- afp $(EXTVERSION): generated from sql/*.sql by make; do not edit."; \

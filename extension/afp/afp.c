@@ -9,6 +9,7 @@
 #include "fmgr.h"
 
 #include "afp_pg.h"
+#include "afp_delivery.h"
 
 PG_MODULE_MAGIC;
 
@@ -16,13 +17,13 @@ void _PG_init(void);
 
 /*
  * Runs when the library is loaded (at server start through shared_preload_libraries, or on the
- * first call of an afp function). Installs the palloc allocator and interrupt hook for the core.
- * Background workers (render queue, delivery, ...) will be registered here later; that needs the
- * library in shared_preload_libraries, so the registration will check
- * process_shared_preload_libraries_in_progress.
+ * first call of an afp function). Installs the palloc allocator and interrupt hook for the core,
+ * and sets up delivery (bgworkers/afp_delivery.c): its GUCs always; shared memory and the
+ * delivery launcher only when loaded through shared_preload_libraries.
  */
 void
 _PG_init(void)
 {
     afp_pg_install_hooks();
+    afp_delivery_init();
 }

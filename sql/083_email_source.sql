@@ -1,0 +1,164 @@
+-- What the email worker needs to build and send one outbox row.
+
+-- Percent-encodes s (UTF-8) for use in a URL; unreserved characters stay.
+CREATE FUNCTION afp.url_encode(s text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(string_agg(CASE WHEN b BETWEEN 48 AND 57 OR b BETWEEN 65 AND 90
+                                      OR b BETWEEN 97 AND 122 OR b IN (45, 46, 95, 126)
+                                    THEN chr(b)
+                                    ELSE '%' || upper(lpad(to_hex(b), 2, '0')) END,
+                               '' ORDER BY i), '')
+      FROM (SELECT i, get_byte(convert_to(s, 'UTF8'), i) AS b
+              FROM generate_series(0, octet_length(convert_to(s, 'UTF8')) - 1) AS i) AS x
+$$;
+
+COMMENT ON FUNCTION afp.url_encode(text) IS 'Percent-encoding (RFC 3986) of the UTF-8 bytes of s.';
+
+-- Replaces {{key}} and {{recipient}} in a List-Unsubscribe template, URL-encoded.
+CREATE FUNCTION afp.unsubscribe_link(tpl text, key text, recipient text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT replace(replace(tpl, '{{key}}', afp.url_encode(key)), '{{recipient}}', afp.url_encode(recipient))
+$$;
+
+COMMENT ON FUNCTION afp.unsubscribe_link(text, text, text) IS
+'List-Unsubscribe helper: the provider''s unsubscribe_url / unsubscribe_mailto with {{key}} and {{recipient}} filled in.';
+
+-- The fields the email worker builds and sends one message from.
+CREATE TYPE afp.email_message AS (
+    id                 bigint,
+    idempotency_key    text,
+    recipient          text,
+    attempts           integer,
+    provider           text,
+    endpoint           text,
+    from_header        text,
+    envelope_from      text,
+    subject            text,
+    body_text          text,
+    body_html          text,
+    unsubscribe_url    text,
+    unsubscribe_mailto text,
+    message_id_domain  text,
+    attachment         bytea,
+    attachment_type    text,
+    attachment_name    text,
+    username           text,
+    password           text,
+    dkim_private_key   text,
+    dkim_selector      text,
+    dkim_domain        text,
+    starttls           text,
+    tls_verify         boolean,
+    ca_file            text
+);
+
+COMMENT ON TYPE afp.email_message IS
+'Internal: one outbox email row with its provider settings and secrets and its attachment, as returned by afp.email_claim.';
+
+-- One outbox row joined with its provider and attachment, as the email worker uses it.
+CREATE FUNCTION afp.email_source(o afp.outbox)
+RETURNS SETOF afp.email_message
+LANGUAGE sql STABLE AS $$
+    SELECT o.id, o.idempotency_key, o.recipient, o.attempts, o.provider,
+           p.endpoint,
+           coalesce(o.payload->>'from', p.config->>'from'),
+           p.config->>'envelope_from',
+           coalesce(o.payload->>'subject', ''),
+           coalesce(o.payload->>'text', ''),
+           o.payload->>'html',
+           afp.unsubscribe_link(p.config->>'unsubscribe_url', o.idempotency_key, o.recipient),
+           afp.unsubscribe_link(p.config->>'unsubscribe_mailto', o.idempotency_key, o.recipient),
+           coalesce(p.config->>'message_id_domain', p.secret->>'dkim_domain'),
+           CASE o.attachment_format WHEN 'pdf' THEN coalesce(d.pdf, d.afp) WHEN 'afp' THEN d.afp END,
+           CASE WHEN o.attachment_format = 'pdf' AND d.pdf IS NOT NULL THEN 'application/pdf'
+                WHEN d.id IS NOT NULL THEN 'application/vnd.ibm.modcap' END,
+           CASE WHEN d.id IS NOT NULL THEN
+               regexp_replace(d.document_type, '[^A-Za-z0-9_.-]', '_', 'g') || '-' || d.id
+               || CASE WHEN o.attachment_format = 'pdf' AND d.pdf IS NOT NULL THEN '.pdf' ELSE '.afp' END
+           END,
+           p.secret->>'username',
+           p.secret->>'password',
+           p.secret->>'dkim_private_key',
+           p.secret->>'dkim_selector',
+           p.secret->>'dkim_domain',
+           coalesce(p.config->>'starttls', 'try'),
+           coalesce((p.config->>'tls_verify')::boolean, true),
+           p.config->>'ca_file'
+      FROM (SELECT 1) AS one
+      LEFT JOIN afp.providers p ON p.name = o.provider
+      LEFT JOIN afp.documents d ON d.id = o.attachment_document_id
+$$;
+
+COMMENT ON FUNCTION afp.email_source(afp.outbox) IS
+'Internal: the fields the email worker builds a message from (payload, provider settings and '
+'secrets, attachment). Superuser only, as it exposes provider secrets.';
+
+-- Claims up to batch_size due email rows for lease and returns them with their sources.
+CREATE FUNCTION afp.email_claim(batch_size integer, lease interval, max_attempts integer)
+RETURNS SETOF afp.email_message
+LANGUAGE sql VOLATILE AS $$
+    WITH expired AS (
+        -- held by a worker that never reported back, and out of attempts: give up
+        UPDATE afp.outbox o
+           SET status = 'dead', locked_until = NULL, updated_at = now(), last_code = 'lease',
+               last_error = format('lease expired after %s attempts (the worker stopped or crashed while sending)', o.attempts)
+         WHERE o.channel = 'email' AND o.status = 'sending' AND o.next_attempt_at <= now()
+           AND o.locked_until < now() AND o.attempts >= max_attempts
+        RETURNING o.id, o.attempts
+    ), expired_events AS (
+        INSERT INTO afp.delivery_events (outbox_id, kind, outcome, detail)
+        SELECT e.id, 'attempt', 'dead', jsonb_build_object('attempt', e.attempts, 'code', 'lease',
+                                                           'message', 'lease expired')
+          FROM expired e
+    ), claimed AS (
+        UPDATE afp.outbox o
+           SET status = 'sending',
+               attempts = o.attempts + 1,
+               locked_until = now() + lease,
+               next_attempt_at = now() + lease,
+               updated_at = now(),
+               provider = coalesce((SELECT p.name FROM afp.providers p
+                                     WHERE p.channel = o.channel AND p.enabled
+                                     ORDER BY p.name = o.provider DESC NULLS LAST, p.priority, p.name
+                                     LIMIT 1), o.provider)
+         WHERE o.id IN (SELECT q.id
+                          FROM afp.outbox q
+                         WHERE q.channel = 'email'
+                           AND q.status IN ('queued', 'failed', 'sending')
+                           AND q.next_attempt_at <= now()
+                           AND (q.locked_until IS NULL OR q.locked_until < now())
+                           AND NOT (q.status = 'sending' AND q.attempts >= max_attempts)
+                         ORDER BY q.next_attempt_at
+                         LIMIT batch_size
+                           FOR UPDATE SKIP LOCKED)
+        RETURNING o.*
+    )
+    SELECT s.* FROM claimed c, LATERAL afp.email_source(c) AS s
+$$;
+
+COMMENT ON FUNCTION afp.email_claim(integer, interval, integer) IS
+'Internal (email worker): claims up to batch_size due email rows (queued or failed and due, or '
+'sending with an expired lease) with FOR UPDATE SKIP LOCKED, marks them sending with a lease '
+'(locked_until = next_attempt_at = now() + lease), counts the attempt, picks the provider (the '
+'row''s own while enabled, else the best enabled one) and returns what is needed to send them. '
+'Rows whose lease expired with max_attempts used up become dead.';
+
+-- At worker start: rows left in sending by an earlier incarnation of the worker are due now.
+CREATE FUNCTION afp.email_release_leases()
+RETURNS integer
+LANGUAGE sql VOLATILE AS $$
+    WITH r AS (
+        UPDATE afp.outbox o
+           SET locked_until = now(), next_attempt_at = now(), updated_at = now()
+         WHERE o.channel = 'email' AND o.status = 'sending'
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM r
+$$;
+
+COMMENT ON FUNCTION afp.email_release_leases() IS
+'Internal (email worker start-up): ends the leases of email rows still marked sending, so that '
+'messages held by a worker that died (crash, kill, restart) are retried at once instead of after '
+'the lease. Assumes one email worker per database, which the launcher guarantees.';
