@@ -41,3 +41,6 @@ END $$;
 
 CREATE TRIGGER templates_guard BEFORE UPDATE OR DELETE ON afp.templates
     FOR EACH ROW EXECUTE FUNCTION afp.templates_guard();
+
+-- pg_dump keeps the templates (they are user data, not extension definitions).
+SELECT pg_catalog.pg_extension_config_dump('afp.templates', '');

@@ -12,3 +12,6 @@ CREATE TABLE afp.resources (
 COMMENT ON TABLE afp.resources IS
 'Resource library: images (PNG, JPEG), overlays and page segments (AFP) referenced by templates '
 'by name; the highest version of a name and type is used.';
+
+-- pg_dump keeps the resource library (user data).
+SELECT pg_catalog.pg_extension_config_dump('afp.resources', '');
