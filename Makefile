@@ -24,7 +24,7 @@ PG_CPPFLAGS = -Icore $(shell pkg-config --cflags freetype2 libpng zlib)
 # warnings; the core is additionally compiled with the full -Wextra set for the CLI and tests.
 PG_CFLAGS   = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
               -Wno-missing-field-initializers
-SHLIB_LINK  = $(shell pkg-config --libs freetype2 libpng zlib)
+SHLIB_LINK  = $(shell pkg-config --libs freetype2 libpng zlib) -lzint
 EXTRA_CLEAN = build bin afp--*.sql
 
 # Background workers (bgworkers/, docs/delivery.md): delivery launcher and channel workers,
@@ -58,7 +58,7 @@ afp--$(EXTVERSION).sql: $(SQL_SRCS) afp.control
 HOSTCC      ?= gcc
 CORE_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -Wall -Wextra -Werror -Icore \
                $(shell pkg-config --cflags freetype2 libpng zlib)
-CORE_LIBS    = -lm $(shell pkg-config --libs freetype2 libpng zlib)
+CORE_LIBS    = -lm $(shell pkg-config --libs freetype2 libpng zlib) -lzint
 CLI_OBJS     = $(patsubst %.c,build/cli/%.o,$(CORE_SRCS) $(CLI_SRCS))
 
 build/cli/%.o: %.c $(wildcard core/*.h)
@@ -96,7 +96,7 @@ fuzz-build: $(FUZZ_TARGETS)
 
 unit: build/unit_tests
 
-.PHONY: demo test unit fuzz-build bench deps
+.PHONY: demo test unit fuzz-build bench bench-convert deps
 deps:
 	bash scripts/install-deps.sh
 
@@ -110,3 +110,6 @@ test:
 
 bench:
 	bash bench/run.sh
+
+bench-convert: bin/afp
+	bash bench/convert.sh

@@ -21,6 +21,7 @@ static const char *progname = "afp";
 
 int afp_cli_generate(int argc, char **argv);
 int afp_cli_pdf(int argc, char **argv);
+int afp_cli_split(int argc, char **argv);
 
 /* Prints the top-level usage. */
 static void
@@ -43,6 +44,8 @@ usage(FILE *f)
             "                     generate a document (or a batch: DATA is an array) from a template\n"
             "  pdf IN.afp OUT.pdf [--options JSON]\n"
             "                     convert to PDF (searchable text, images, graphics, overlays)\n"
+            "  split IN.afp OUTDIR [--pdf]\n"
+            "                     one self-contained AFP (and PDF) per document\n"
             "\n"
             "Run '%s COMMAND --help' for a command's options. Exit status: 0 success,\n"
             "1 validation problems, 2 error (damaged input, bad usage).\n",
@@ -91,6 +94,12 @@ command_help(const char *cmd)
         char *help[] = {"--help", NULL};
 
         return afp_cli_pdf(1, help);
+    }
+    else if (strcmp(cmd, "split") == 0)
+    {
+        char *help[] = {"--help", NULL};
+
+        return afp_cli_split(1, help);
     }
     else
     {
@@ -427,6 +436,8 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "pdf") == 0)
         return afp_cli_pdf(argc - 2, argv + 2);
+    if (strcmp(cmd, "split") == 0)
+        return afp_cli_split(argc - 2, argv + 2);
     if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))
         return command_help(cmd);
     if (strcmp(cmd, "compose") == 0)

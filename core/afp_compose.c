@@ -212,7 +212,7 @@ afp_status
 afp_compose_text(const afp_compose_doc *docs, size_t ndocs, const afp_compose_opts *opts, afp_buf *out,
                  afp_error *err)
 {
-    afp_compose_opts o = *opts;
+    afp_compose_opts o;
     const char *suffix;
     char fcs[9];
     uint32_t xsize, ysize;
@@ -221,6 +221,10 @@ afp_compose_text(const afp_compose_doc *docs, size_t ndocs, const afp_compose_op
     afp_writer w;
     afp_status st = AFP_OK;
 
+    if (opts)
+        o = *opts;
+    else
+        memset(&o, 0, sizeof(o));
     if (o.page_width_in <= 0)
         o.page_width_in = 8.27;
     if (o.page_height_in <= 0)

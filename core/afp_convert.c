@@ -707,12 +707,13 @@ render_pages(cv_ctx *ctx)
     return st;
 }
 
-/* Writes the shared resources, the page tree, the catalog and the document information. */
+/* Writes the shared resources, the page tree, the outline (afp_convert_outline.c), the catalog
+ * and the document information. */
 static void
 finish_document(cv_ctx *ctx)
 {
     afp_buf fonts;
-    int catalog = pdfw_alloc(&ctx->w), info = pdfw_alloc(&ctx->w);
+    int catalog = pdfw_alloc(&ctx->w), info = pdfw_alloc(&ctx->w), outlines;
     size_t i;
 
     afp_buf_init(&fonts);
@@ -740,11 +741,15 @@ finish_document(cv_ctx *ctx)
         pdfw_printf(&ctx->w, "%s%d 0 R", i ? " " : "", ctx->pages[i]);
     pdfw_printf(&ctx->w, "] >>");
     pdfw_end(&ctx->w);
+    fonts.len = 0;
+    outlines = cv_outline_write(ctx, &fonts);  /* page groups: bookmarks, metadata into fonts */
     pdfw_begin(&ctx->w, catalog);
-    pdfw_printf(&ctx->w, "<< /Type /Catalog /Pages %d 0 R >>", ctx->pages_obj);
+    pdfw_printf(&ctx->w, "<< /Type /Catalog /Pages %d 0 R", ctx->pages_obj);
+    if (outlines)
+        pdfw_printf(&ctx->w, " /Outlines %d 0 R /PageMode /UseOutlines", outlines);
+    pdfw_printf(&ctx->w, " >>");
     pdfw_end(&ctx->w);
     pdfw_begin(&ctx->w, info);
-    fonts.len = 0;
     if (ctx->opts->title[0])
     {
         afp_buf_printf(&fonts, " /Title ");

@@ -6,7 +6,7 @@
  * origin) and MIO/MGO (mapping option), the descriptor (IDD/GDD) and the data (IPD/GAD/OCD)
  * joined into one stream with a map back to file offsets. Then they are drawn: images through
  * afp_convert_ioca.c (resources are written once and shared), JPEG object containers passed
- * through; graphics through afp_convert_goca.c; bar codes are reported, not drawn, yet.
+ * through; graphics through afp_convert_goca.c; bar codes through afp_convert_bcoca.c.
  *
  * Includes: IPO renders the overlay once into a form XObject (its own environment: fonts,
  * descriptors) and paints it at its offset and rotation; IPS walks a page segment's objects in
@@ -111,12 +111,14 @@ cv_obj_field(cv_obj *o, const afp_sf *sf)
             break;
         case 0xD3A6FB:         /* IDD */
         case 0xD3A6BB:         /* GDD */
+        case 0xD3A6EB:         /* BDD */
             o->desc = d;
             o->desc_len = n;
             break;
         case 0xD3EEFB:         /* IPD */
         case 0xD3EEBB:         /* GAD */
         case 0xD3EE92:         /* OCD */
+        case 0xD3EEEB:         /* BDA */
             if (n > 0)
             {
                 o->segs = afp_text_grow(o->segs, &o->capsegs, o->nsegs + 1, sizeof(afp_ptx_seg));
@@ -258,11 +260,7 @@ cv_obj_draw(cv_ctx *ctx, cv_obj *o, const cv_space *sp, const cv_iob *iob, cv_re
         st = cv_goca_draw(ctx, &a, o->desc, o->desc_len, o->data.data, o->data.len, o->segs,
                           o->nsegs);
     else if (o->cat == 0xEB)
-    {
-        if (!ctx->warned_bcoca++)
-            cv_warn(ctx, "at byte offset %lld: BCOCA bar codes are not rendered yet",
-                    (long long) o->offset);
-    }
+        st = cv_bcoca_draw(ctx, &a, o->desc, o->desc_len, o->data.data, o->data.len, o->offset);
     return st;
 }
 

@@ -605,6 +605,7 @@ place_image(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *path
     {
         if ((st = need_num(el, "x", &x, path, err)) != AFP_OK || (st = need_num(el, "y", &y, path, err)) != AFP_OK)
             return st;
+        y += L->band_y;
         p = fixed_page;
     }
     else
@@ -684,6 +685,7 @@ place_barcode(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *pa
             afp_buf_free(&txt);
             return st;
         }
+        y += L->band_y;         /* footer elements are placed relative to the footer band */
         p = fixed_page;
     }
     else

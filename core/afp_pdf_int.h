@@ -293,6 +293,13 @@ void cv_text_reset(afp_text_ctx *t);
  * offsets) with the GDD's window into the object area; damaged orders fail with the offset. */
 afp_status cv_goca_draw(cv_ctx *ctx, const cv_area *a, const uint8_t *gdd, size_t gdd_len,
                         const uint8_t *d, size_t n, const afp_ptx_seg *segs, size_t nsegs);
+/* afp_convert_bcoca.c: draws a bar code object (BDD desc, BDA data) into its area with libzint;
+ * a BDD or BDA too short fails with the offset, data zint refuses is a warning. */
+afp_status cv_bcoca_draw(cv_ctx *ctx, const cv_area *a, const uint8_t *bdd, size_t bdd_len,
+                         const uint8_t *d, size_t n, int64_t offset);
+/* afp_convert_outline.c: writes the bookmarks of the named page groups (0 when there is none)
+ * and appends /Title, /Subject, /Keywords of the first group's index to info. */
+int cv_outline_write(cv_ctx *ctx, afp_buf *info);
 /* IPO, IPS and IOB. */
 afp_status cv_include_overlay(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf);
 afp_status cv_include_segment(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf);

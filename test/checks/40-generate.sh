@@ -69,7 +69,7 @@ if "$AFP" pdf --help >/dev/null 2>&1; then
       pass
       check "$ex: PDF passes qpdf --check" qpdf --check "$TMP/$ex.pdf"
       pdftotext -layout "$TMP/$ex.pdf" "$TMP/$ex.pdf.txt" 2>/dev/null
-      check "$ex: PDF text holds exactly the expected words" $PY "$ROOT/test/generate/expected_words.py" "$ex" "$TMP/$ex.pdf.txt" "$("$AFP" pages "$TMP/$ex.afp")"
+      check "$ex: PDF text holds exactly the expected words" $PY "$ROOT/test/generate/expected_words.py" "$ex" "$TMP/$ex.pdf.txt" "$("$AFP" pages "$TMP/$ex.afp")" pdf
     else
       fail "$ex: pdf" "$(cat "$TMP/pdf.log")"
     fi

@@ -4,11 +4,15 @@
 Computes, from examples/<name>/data.json alone (not from the generator), the words the template
 prints, formats money and dates the way docs/templates.md specifies, and compares the multiset of
 words with those of `bin/afp text` (argv[2]). Prints differences; exit 1 when they differ.
-Usage: expected_words.py statement|invoice|letter TEXTFILE PAGES
-(text pages are separated by form feeds, as bin/afp text prints them)
+Usage: expected_words.py statement|invoice|letter TEXTFILE PAGES [pdf]
+(text pages are separated by form feeds, as bin/afp text prints them). With "pdf" the words of a
+PDF conversion are expected: the same plus the human-readable text of the Code 128 bar codes
+(the invoice footer's, once per page; the template's "hri" defaults to true), which the PDF
+draws as text and `bin/afp text` (PTOCA only) does not see.
 """
 import json, sys, collections, os
 
+PDF = []      # non-empty: expect the words of the PDF conversion (bar code HRI included)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]
@@ -102,6 +106,8 @@ def invoice(d, pages):
                                                                        ddmmyyyy(i["due"]), i["number"]))
     for p in range(1, pages + 1):
         out.append("Page %d of %d" % (p, pages))
+        if PDF:
+            out.append(i["number"])             # footer bar code HRI
     return out
 
 
@@ -120,6 +126,7 @@ def letter(d, pages):
 
 def main():
     name, textfile, pages = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    PDF.extend([True] if len(sys.argv) > 4 and sys.argv[4] == "pdf" else [])
     data = json.load(open(os.path.join(ROOT, "examples", name, "data.json"), encoding="utf-8"))
     text = open(textfile, encoding="utf-8").read()
     TEXT_PAGES.extend(text.split("\f"))

@@ -2,8 +2,8 @@
  * test_pdf.c — unit tests of the AFP→PDF converter (core/afp_convert*.c, afp_pdf_writer.c):
  * options, document structure (xref offsets, page tree), text placement and colour, rules,
  * orientation, images (uncompressed, RL4, G4, JPEG passthrough), GOCA graphics, overlays shared
- * as form XObjects, missing resources, the font subset (re-opened with FreeType) and damaged
- * input.
+ * as form XObjects, missing resources, the font subset (re-opened with FreeType), BCOCA bar
+ * codes (bar counts and positions), bookmarks and metadata of page groups and damaged input.
  * Content streams are inspected with {"compress": false}.
  */
 #include "afp.h"
@@ -719,6 +719,205 @@ test_samples(void)
     }
 }
 
+/* ------------------------------------------------------------------ bar codes (BCOCA) */
+
+/* A one-page document with one bar code object: area at (1 in, 2 in), 1440 units per inch,
+ * symbol origin at (144, 144) in the area, module 20 mils, the given type, modifier, BDA flags,
+ * special-function bytes and data (page units 240 per inch). bdd_len < 23 truncates the BDD. */
+static void
+bc_doc(afp_buf *out, uint8_t type, uint8_t mod, uint8_t flags, const uint8_t *sp, size_t splen,
+       const uint8_t *data, size_t n, size_t bdd_len)
+{
+    static const uint8_t obp[23] = {1, 23, 0, 0x00, 0xF0, 0, 0x01, 0xE0, 0, 0, 0x2D, 0, 0,
+                                    0, 0, 0, 0, 0, 0, 0, 0x2D, 0, 1};
+    static const uint8_t mbc[5] = {0, 5, 3, 0x04, 0x00};
+    uint8_t bdd[23] = {0, 0, 0x38, 0x40, 0x38, 0x40, 0x1F, 0xFF, 0x1F, 0xFF, 0, 0, 0, 0, 0xFF,
+                       0xFF, 0x07, 20, 0x01, 0x20, 1, 0xFF, 0xFF};
+    afp_writer w;
+    afp_buf b;
+
+    bdd[12] = type;
+    bdd[13] = mod;
+    afp_writer_init(&w);
+    afp_buf_init(&b);
+    afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
+    afp_write_begin(&w, 0xD3A8AF, "PAGE1", NULL, 0);
+    page_env(&w, "C0H200B0");
+    afp_write_begin(&w, 0xD3A8EB, "BC1", NULL, 0);
+    afp_write_begin(&w, 0xD3A8C7, NULL, NULL, 0);
+    afp_buf_putc(&b, 3);
+    afp_buf_putc(&b, 0x43);
+    afp_buf_putc(&b, 1);
+    afp_triplet_units(&b, 14400, 14400);
+    afp_triplet_area_size(&b, 8000, 8000);
+    afp_write_sf(&w, 0xD3A66B, b.data, b.len);
+    afp_write_sf(&w, 0xD3AC6B, obp, sizeof(obp));
+    afp_write_sf(&w, 0xD3ABEB, mbc, sizeof(mbc));
+    afp_write_sf(&w, 0xD3A6EB, bdd, bdd_len);
+    afp_write_end(&w);
+    b.len = 0;
+    afp_buf_putc(&b, flags);
+    afp_buf_put16(&b, 144);
+    afp_buf_put16(&b, 144);
+    afp_buf_append(&b, sp, splen);
+    afp_buf_append(&b, data, n);
+    afp_write_sf(&w, 0xD3EEEB, b.data, b.len);
+    afp_write_end(&w);
+    afp_write_end(&w);
+    afp_write_end(&w);
+    afp_buf_append(out, w.out.data, w.out.len);
+    afp_buf_free(&b);
+    afp_writer_free(&w);
+}
+
+/* Converts a bar code document (uncompressed); returns the status, sets the warning count. */
+static afp_status
+bc_convert(const afp_buf *afp, afp_buf *pdf, int64_t *warnings, afp_error *err)
+{
+    afp_pdf_options o;
+    afp_pdf_stats st;
+    afp_status s;
+
+    afp_pdf_options_init(&o);
+    o.compress = 0;
+    afp_error_clear(err);
+    memset(&st, 0, sizeof(st));
+    pdf->len = 0;
+    s = afp_to_pdf(afp->data, afp->len, &o, pdf, &st, err);
+    *warnings = st.warnings;
+    return s;
+}
+
+/* Each symbology draws its bars: the number of filled rectangles is the symbology's bar count
+ * (independent of zint: Code 39 5 bars per character, EAN/UPC 30, ITF 5 per digit pair + 4,
+ * Code 128 3 per symbol + 4, IMB 65), at the OBP position plus the BDA offset. */
+static void
+test_barcodes(void)
+{
+    static const uint8_t qr_sp[9] = {0x40, 0, 0, 1, 0, 0, 0, 0, 0};
+    static const uint8_t dm_sp[10] = {0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t pdf_sp[6] = {0x40, 4, 0xFF, 2, 0, 0};
+    static const struct { uint8_t type, mod; const char *data; int ebcdic, bars; }
+    cases[] = {
+        {0x01, 0x01, "ABC", 1, 25},                 /* Code 39, no check digit */
+        {0x01, 0x02, "ABC", 1, 30},                 /* Code 39 with check digit */
+        {0x09, 0x00, "400638133393", 1, 30},        /* EAN-13 */
+        {0x03, 0x00, "03600029145", 1, 30},         /* UPC-A */
+        {0x0C, 0x01, "123456", 1, 19},              /* Interleaved 2 of 5 */
+        {0x11, 0x02, "Hello", 1, 25},               /* Code 128 */
+        {0x22, 0x00, "01234567094987654321", 1, 65},   /* Intelligent Mail */
+        {0x20, 0x02, "hello", 0, -1},               /* QR Code */
+        {0x1C, 0x00, "hello", 0, -1},               /* Data Matrix */
+        {0x1E, 0x00, "PDF417 test", 0, -1},         /* PDF417 */
+    };
+    afp_buf afp, pdf, d;
+    afp_error err;
+    int64_t warn;
+    size_t i;
+
+    afp_buf_init(&afp);
+    afp_buf_init(&pdf);
+    afp_buf_init(&d);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    {
+        const uint8_t *sp = cases[i].type == 0x20 ? qr_sp : cases[i].type == 0x1C ? dm_sp
+                          : cases[i].type == 0x1E ? pdf_sp : NULL;
+        size_t splen = cases[i].type == 0x20 ? 9 : cases[i].type == 0x1C ? 10
+                     : cases[i].type == 0x1E ? 6 : 0;
+        int n, before = unit_failures;
+
+        if (cases[i].ebcdic)
+            ebcdic(cases[i].data, &d);
+        else
+        {
+            d.len = 0;
+            afp_buf_append(&d, cases[i].data, strlen(cases[i].data));
+        }
+        afp.len = 0;
+        bc_doc(&afp, cases[i].type, cases[i].mod, 0x80, sp, splen, d.data, d.len, 23);
+        CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_OK);
+        CHECK(warn == 0);
+        n = count(&pdf, " re\n");
+        if (cases[i].bars > 0)
+            CHECK(n == cases[i].bars);
+        else
+            CHECK(n > 20);
+        CHECK(has(&pdf, "q 1 0 0 1 72 144 cm\n"));
+        CHECK(has(&pdf, "\n7.2 7.2 "));           /* first bar / finder module at the origin */
+        if (unit_failures != before)
+            fprintf(stderr, "  bar code case %zu (type X'%02X'): %d rectangles\n", i,
+                    cases[i].type, n);
+    }
+
+    /* HRI below a Code 128 symbol: text in the page */
+    ebcdic("Hello", &d);
+    afp.len = 0;
+    bc_doc(&afp, 0x11, 0x02, 0x20, NULL, 0, d.data, d.len, 23);
+    CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_OK && warn == 0);
+    CHECK(has(&pdf, "BT\n") && has(&pdf, "/ToUnicode"));
+
+    /* unsupported type (MaxiCode) and data the symbology refuses: a warning, no error */
+    afp.len = 0;
+    bc_doc(&afp, 0x1D, 0x00, 0x80, NULL, 0, d.data, d.len, 23);
+    CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_OK && warn == 1);
+    CHECK(count(&pdf, " re\n") == 0);
+    ebcdic("12AB", &d);
+    afp.len = 0;
+    bc_doc(&afp, 0x09, 0x00, 0x80, NULL, 0, d.data, d.len, 23);
+    CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_OK && warn == 1);
+
+    /* a truncated BDD and a BDA too short for the QR parameters fail with the BBC's offset */
+    afp.len = 0;
+    bc_doc(&afp, 0x11, 0x02, 0x80, NULL, 0, d.data, d.len, 12);
+    CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_ERR_FORMAT);
+    CHECK(err.offset > 0 && strstr(err.message, "Bar Code Symbol Descriptor") != NULL);
+    afp.len = 0;
+    bc_doc(&afp, 0x20, 0x02, 0x80, qr_sp, 4, NULL, 0, 23);
+    CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_ERR_FORMAT);
+    CHECK(err.offset > 0 && strstr(err.message, "special-function") != NULL);
+    afp_buf_free(&afp);
+    afp_buf_free(&pdf);
+    afp_buf_free(&d);
+}
+
+/* Named page groups become bookmarks at their first pages, the first group's index the
+ * document information; a file without page groups has no outline. */
+static void
+test_outline(void)
+{
+    afp_index_pair ix1[2] = {{"Account", "4711"}, {"Name", "Jürgen"}};
+    afp_index_pair ix2[1] = {{"Account", "4712"}};
+    afp_compose_doc docs[2] = {
+        {"STMT1", "first\fsecond page", 17, ix1, 2},
+        {NULL, "other", 5, ix2, 1},
+    };
+    afp_compose_opts co;
+    afp_buf afp, pdf;
+    afp_error err;
+
+    memset(&co, 0, sizeof(co));
+    afp_buf_init(&afp);
+    afp_buf_init(&pdf);
+    CHECK(afp_compose_text(docs, 2, &co, &afp, &err) == AFP_OK);
+    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
+    CHECK(has(&pdf, "/Type /Outlines") && has(&pdf, "/PageMode /UseOutlines"));
+    CHECK(count(&pdf, "/Dest [") == 2);
+    CHECK(has(&pdf, "/Title (STMT1) /Parent"));
+    CHECK(has(&pdf, "/Count 2 >>"));
+    CHECK(has(&pdf, "/Subject <FEFF"));          /* "Account: 4711; Name: Jürgen" in UTF-16 */
+    CHECK(has(&pdf, "/Keywords <FEFF"));
+    CHECK(has(&pdf, "/Producer (afp afp_to_pdf) /Title (STMT1)"));
+    CHECK(xref_ok(&pdf));
+    CHECK(convert(&afp, "{\"title\": \"Mine\"}", &pdf, &err) == AFP_OK);
+    CHECK(has(&pdf, "/Title (Mine)") && !has(&pdf, "afp_to_pdf) /Title (STMT1)"));
+    afp.len = 0;
+    hello_doc(&afp, 0);
+    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
+    CHECK(!has(&pdf, "/Outlines") && !has(&pdf, "/Subject"));
+    afp_buf_free(&afp);
+    afp_buf_free(&pdf);
+}
+
 /* The pdf suite. */
 void
 suite_pdf(void)
@@ -731,5 +930,7 @@ suite_pdf(void)
     test_goca();
     test_font_subset();
     test_errors();
+    test_barcodes();
+    test_outline();
     test_samples();
 }

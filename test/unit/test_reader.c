@@ -292,6 +292,11 @@ compose_tests(void)
     afp_buf_free(&text);
     afp_buf_free(&out);
 
+    /* options are optional: NULL means the defaults */
+    afp_buf_init(&out);
+    CHECK(afp_compose_text(docs, 1, NULL, &out, &err) == AFP_OK && out.len > 0);
+    afp_buf_free(&out);
+
     /* a character no supported code page holds */
     docs[1].text = "snowman \xE2\x98\x83";
     docs[1].text_len = strlen(docs[1].text);
