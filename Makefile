@@ -61,7 +61,7 @@ CORE_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -Wall -Wextra -Werror -
 CORE_LIBS    = -lm $(shell pkg-config --libs freetype2 libpng zlib) -lzint
 CLI_OBJS     = $(patsubst %.c,build/cli/%.o,$(CORE_SRCS) $(CLI_SRCS))
 
-build/cli/%.o: %.c $(wildcard core/*.h)
+build/cli/%.o: %.c $(wildcard core/*.h) $(wildcard cli/*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(CORE_CFLAGS) -c $< -o $@
 

@@ -11,6 +11,7 @@
  * Errors go to stderr with the byte offset; exit status 2.
  */
 #include "afp.h"
+#include "afp_cli.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,9 +20,7 @@
 
 static const char *progname = "afp";
 
-int afp_cli_generate(int argc, char **argv);
-int afp_cli_pdf(int argc, char **argv);
-int afp_cli_split(int argc, char **argv);
+
 
 /* Prints the top-level usage. */
 static void
@@ -109,9 +108,9 @@ command_help(const char *cmd)
     return 0;
 }
 
-/* Reads a whole file; prints an error and returns NULL on failure. */
-static uint8_t *
-read_file(const char *path, size_t *len)
+/* Reads a whole file (stdin for "-"); reports failures on stderr unless quiet. */
+uint8_t *
+afp_cli_read_file(const char *path, size_t *len, int quiet)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     afp_buf b;
@@ -120,7 +119,8 @@ read_file(const char *path, size_t *len)
 
     if (f == NULL)
     {
-        fprintf(stderr, "%s: cannot open %s: %s\n", progname, path, strerror(errno));
+        if (!quiet)
+            fprintf(stderr, "%s: cannot open %s: %s\n", "afp", path, strerror(errno));
         return NULL;
     }
     afp_buf_init(&b);
@@ -128,7 +128,8 @@ read_file(const char *path, size_t *len)
         afp_buf_append(&b, chunk, n);
     if (ferror(f))
     {
-        fprintf(stderr, "%s: cannot read %s: %s\n", progname, path, strerror(errno));
+        if (!quiet)
+            fprintf(stderr, "%s: cannot read %s: %s\n", "afp", path, strerror(errno));
         if (f != stdin)
             fclose(f);
         afp_buf_free(&b);
@@ -154,7 +155,7 @@ static int
 cmd_dump(const char *path, int detail)
 {
     size_t len;
-    uint8_t *buf = read_file(path, &len);
+    uint8_t *buf = afp_cli_read_file(path, &len, 0);
     afp_reader r;
     afp_sf sf;
     afp_error err;
@@ -199,7 +200,7 @@ static int
 cmd_validate(const char *path)
 {
     size_t len, i;
-    uint8_t *buf = read_file(path, &len);
+    uint8_t *buf = afp_cli_read_file(path, &len, 0);
     afp_issue_list issues = {0};
     afp_error err;
     int errors = 0;
@@ -229,7 +230,7 @@ static int
 cmd_text(const char *path)
 {
     size_t len;
-    uint8_t *buf = read_file(path, &len);
+    uint8_t *buf = afp_cli_read_file(path, &len, 0);
     afp_buf out;
     afp_error err;
 
@@ -256,7 +257,7 @@ static int
 cmd_pages(const char *path)
 {
     size_t len;
-    uint8_t *buf = read_file(path, &len);
+    uint8_t *buf = afp_cli_read_file(path, &len, 0);
     afp_error err;
     int64_t n = 0;
 
@@ -278,7 +279,7 @@ static int
 cmd_documents(const char *path)
 {
     size_t len, i, j;
-    uint8_t *buf = read_file(path, &len);
+    uint8_t *buf = afp_cli_read_file(path, &len, 0);
     afp_document_list docs = {0};
     afp_error err;
     afp_buf line;
@@ -387,7 +388,7 @@ cmd_compose(int argc, char **argv)
         fprintf(stderr, "%s: compose needs -o OUT.afp and a TEXTFILE\n", progname);
         return 2;
     }
-    text = read_file(in_path, &len);
+    text = afp_cli_read_file(in_path, &len, 0);
     if (text == NULL)
         return 2;
     doc.text = (const char *) text;

@@ -4,6 +4,7 @@
  * array of objects): one print file, documents written one at a time and streamed to the file.
  */
 #include "afp_gen.h"
+#include "afp_cli.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,25 +24,6 @@ typedef struct cli_res_dir {
     size_t count;
 } cli_res_dir;
 
-/* Reads a whole file with malloc; NULL when it cannot be read. */
-static uint8_t *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    afp_buf b;
-    uint8_t chunk[65536];
-    size_t n;
-
-    if (f == NULL)
-        return NULL;
-    afp_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        afp_buf_append(&b, chunk, n);
-    fclose(f);
-    afp_buf_reserve(&b, 0);
-    *len = b.len;
-    return b.data;
-}
 
 /* Resource provider: DIR/NAME, DIR/NAME.png, .jpg, .jpeg (images) or DIR/NAME (overlays/segments). */
 static int
@@ -68,7 +50,7 @@ cli_resource(void *ctx, const char *type, const char *name, const uint8_t **data
         size_t n;
 
         snprintf(path, sizeof(path), "%s/%s%s", d->dir, name, exts[i]);
-        buf = slurp(path, &n);
+        buf = afp_cli_read_file(path, &n, 1);
         if (buf)
         {
             d->items = afp_realloc(d->items, (d->count + 1) * sizeof(cli_res));
@@ -90,7 +72,7 @@ static afp_json *
 load_json(const char *path)
 {
     size_t len;
-    uint8_t *text = slurp(path, &len);
+    uint8_t *text = afp_cli_read_file(path, &len, 1);
     afp_json *v = NULL;
     afp_error err;
 

@@ -8,6 +8,7 @@
  * 2 error (damaged input, a file without pages, bad usage).
  */
 #include "afp_pdf.h"
+#include "afp_cli.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -89,37 +90,6 @@ pdf_cli_progress(void *p, int64_t pages, int64_t offset, int64_t total)
     c->progress_shown = 1;
 }
 
-/* Reads a whole input file (or stdin for "-"); NULL with a message on failure. */
-static uint8_t *
-pdf_cli_read(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    afp_buf b;
-    uint8_t chunk[65536];
-    size_t n;
-
-    if (f == NULL)
-    {
-        fprintf(stderr, "afp: cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    afp_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        afp_buf_append(&b, chunk, n);
-    if (ferror(f))
-    {
-        fprintf(stderr, "afp: cannot read %s: %s\n", path, strerror(errno));
-        if (f != stdin)
-            fclose(f);
-        afp_buf_free(&b);
-        return NULL;
-    }
-    if (f != stdin)
-        fclose(f);
-    *len = b.len;
-    afp_buf_reserve(&b, 0);
-    return b.data;
-}
 
 /* afp pdf IN OUT [--options JSON] [--quiet] */
 int
@@ -177,7 +147,7 @@ afp_cli_pdf(int argc, char **argv)
         fprintf(stderr, "afp: pdf: %s\n", err.message);
         return 2;
     }
-    buf = pdf_cli_read(in, &len);
+    buf = afp_cli_read_file(in, &len, 0);
     if (buf == NULL)
         return 2;
     cli.in = in;

@@ -5,6 +5,7 @@
  * success, 2 error (damaged input, unwritable directory, bad usage).
  */
 #include "afp_pdf.h"
+#include "afp_cli.h"
 #include "afp_split.h"
 
 #include <errno.h>
@@ -81,36 +82,6 @@ split_cli_part(void *p, const afp_split_part *part)
     return c->failed;
 }
 
-/* Reads a whole file into afp_alloc memory; NULL (message printed) on failure. */
-static uint8_t *
-split_read(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    afp_buf b;
-    uint8_t chunk[65536];
-    size_t n;
-
-    if (f == NULL)
-    {
-        fprintf(stderr, "afp: cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    afp_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        afp_buf_append(&b, chunk, n);
-    if (ferror(f))
-    {
-        fprintf(stderr, "afp: cannot read %s: %s\n", path, strerror(errno));
-        fclose(f);
-        afp_buf_free(&b);
-        return NULL;
-    }
-    fclose(f);
-    *len = b.len;
-    if (b.data == NULL)
-        b.data = afp_alloc(1);
-    return b.data;
-}
 
 /* `afp split`: argv holds the arguments after the command name. */
 int
@@ -171,7 +142,7 @@ afp_cli_split(int argc, char **argv)
         return 2;
     }
     c.dir = dir;
-    buf = split_read(in, &len);
+    buf = afp_cli_read_file(in, &len, 0);
     if (buf == NULL)
         return 2;
     st = afp_split(buf, len, split_cli_part, &c, &count, &err);
