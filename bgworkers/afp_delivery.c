@@ -30,6 +30,9 @@
 char *afp_delivery_database = NULL;
 int   afp_email_batch_size = 100;
 int   afp_email_concurrency = 8;
+int   afp_sms_batch_size = 100;
+int   afp_sms_concurrency = 16;
+int   afp_http_timeout_ms = 30000;
 int   afp_poll_interval_ms = 1000;
 int   afp_max_attempts = 8;
 int   afp_smtp_timeout_ms = 30000;
@@ -62,6 +65,16 @@ afp_delivery_define_gucs(void)
     DefineCustomIntVariable("afp.email_concurrency",
                             "SMTP transfers the email worker keeps in flight.", NULL,
                             &afp_email_concurrency, 8, 1, 256, PGC_SIGHUP, 0, NULL, NULL, NULL);
+    DefineCustomIntVariable("afp.sms_batch_size",
+                            "Outbox rows the SMS worker claims per statement.", NULL,
+                            &afp_sms_batch_size, 100, 1, 10000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+    DefineCustomIntVariable("afp.sms_concurrency",
+                            "HTTP requests the SMS worker keeps in flight.", NULL,
+                            &afp_sms_concurrency, 16, 1, 256, PGC_SIGHUP, 0, NULL, NULL, NULL);
+    DefineCustomIntVariable("afp.http_timeout_ms",
+                            "Limit per HTTP request of the SMS worker (connect and response).", NULL,
+                            &afp_http_timeout_ms, 30000, 100, 3600000, PGC_SIGHUP, GUC_UNIT_MS,
+                            NULL, NULL, NULL);
     DefineCustomIntVariable("afp.poll_interval_ms",
                             "How long an idle worker sleeps before looking for due rows again.",
                             "Inserts into afp.outbox wake the worker earlier (after commit).",
@@ -208,15 +221,17 @@ afp_delivery_slot_count(AfpWorkerRole role, uint64 sent, uint64 failed)
     SpinLockRelease(&afp_delivery_shared->mutex);
 }
 
-/* Transaction callback: after a commit that inserted outbox rows, sets the email worker's latch. */
+/* Transaction callback: after a commit that inserted outbox rows, sets the channel workers' latches. */
 static void
 afp_delivery_xact_callback(XactEvent event, void *arg)
 {
-    int procno = -1;
+    int role;
 
-    if (event == XACT_EVENT_COMMIT && wakeup_pending && afp_delivery_shared != NULL)
+    for (role = AFP_ROLE_EMAIL; event == XACT_EVENT_COMMIT && wakeup_pending &&
+         afp_delivery_shared != NULL && role < AFP_NUM_ROLES; role++)
     {
-        AfpWorkerSlot *slot = &afp_delivery_shared->slots[AFP_ROLE_EMAIL];
+        AfpWorkerSlot *slot = &afp_delivery_shared->slots[role];
+        int procno = -1;
 
         SpinLockAcquire(&afp_delivery_shared->mutex);
         if (slot->pid != 0)
@@ -264,7 +279,7 @@ PG_FUNCTION_INFO_V1(afp_delivery_workers);
 Datum
 afp_delivery_workers(PG_FUNCTION_ARGS)
 {
-    static const char *const role_names[AFP_NUM_ROLES] = {"launcher", "email"};
+    static const char *const role_names[AFP_NUM_ROLES] = {"launcher", "email", "sms"};
     ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
     int         i;
 

@@ -3,10 +3,12 @@
  *
  *   afp_delivery.c      GUCs, shared memory, registration of the launcher, the outbox wake-up
  *                       trigger and the afp_delivery_workers() status function
- *   afp_launcher.c      the launcher: starts and supervises the email worker
+ *   afp_launcher.c      the launcher: starts and supervises the email and SMS workers
  *   afp_email_worker.c  the email worker: claim a batch, build messages, send, record results
  *   afp_mime.c          RFC 5322 / MIME message and DKIM-Signature (OpenSSL)
  *   afp_smtp.c          SMTP transfers through the libcurl multi interface
+ *   afp_sms_worker.c    the SMS worker: Twilio-shaped HTTP API through the libcurl multi interface
+ *   afp_sms_callback.c  X-Twilio-Signature check of status callbacks (afp_ingest_callback)
  */
 #ifndef AFP_DELIVERY_H
 #define AFP_DELIVERY_H
@@ -29,13 +31,17 @@ extern int   afp_max_attempts;
 extern int   afp_smtp_timeout_ms;
 extern int   afp_retry_base_ms;
 extern int   afp_retry_max_ms;
+extern int   afp_sms_batch_size;
+extern int   afp_sms_concurrency;
+extern int   afp_http_timeout_ms;
 
 /* ------------------------------------------------------------------ shared memory */
 typedef enum AfpWorkerRole
 {
     AFP_ROLE_LAUNCHER = 0,
     AFP_ROLE_EMAIL = 1,
-    AFP_NUM_ROLES = 2
+    AFP_ROLE_SMS = 2,
+    AFP_NUM_ROLES = 3
 } AfpWorkerRole;
 
 /* One process slot: who runs, and its counters (protected by AfpDeliveryShared.mutex). */
@@ -81,6 +87,7 @@ extern void afp_delivery_slot_count(AfpWorkerRole role, uint64 sent, uint64 fail
 /* Entry points named in bgw_function_name; must be exported. */
 extern PGDLLEXPORT void afp_launcher_main(Datum arg);
 extern PGDLLEXPORT void afp_email_worker_main(Datum arg);
+extern PGDLLEXPORT void afp_sms_worker_main(Datum arg);
 
 /* ------------------------------------------------------------------ MIME (afp_mime.c) */
 typedef struct AfpEmail
@@ -169,7 +176,7 @@ extern bool afp_send_should_abort(void);
 /* Absorbs pending ProcSignalBarriers; called by the send loop between polls. */
 extern void afp_send_absorb_interrupts(void);
 
-/* Set by the email worker's SIGTERM handler. */
+/* Set by the channel workers' SIGTERM handlers. */
 extern volatile sig_atomic_t afp_worker_got_sigterm;
 
 #endif

@@ -4,13 +4,13 @@
  * Registered from _PG_init when afp is in shared_preload_libraries, started once recovery has
  * finished (BgWorkerStart_RecoveryFinished: on a standby nothing runs; after promotion it starts).
  * It connects to no database (shared catalogs only, which makes it visible in pg_stat_activity
- * like the logical replication launcher). It starts the email worker (a dynamic background worker) for
- * the database named by afp.delivery_database, restarts it when it exits (with a growing delay
+ * like the logical replication launcher). It starts the channel workers (email and SMS, dynamic
+ * background workers) for the database named by afp.delivery_database, restarts each when it exits (with a growing delay
  * when it keeps failing right after start), replaces it when the setting changes and stops it
  * when the setting becomes empty. With afp.delivery_database empty it only sleeps.
  *
  * Signals: SIGHUP rereads the configuration; SIGINT (pg_cancel_backend) is ignored; interrupts
- * such as ProcSignalBarriers are absorbed on every wake-up; SIGTERM stops the email worker and exits with code
+ * such as ProcSignalBarriers are absorbed on every wake-up; SIGTERM stops the channel workers and exits with code
  * 1, so that the postmaster starts the launcher again after bgw_restart_time unless the server
  * is shutting down (to stop delivery, empty afp.delivery_database instead).
  */
@@ -33,15 +33,25 @@
 /* Upper bound of the delay between restarts of a failing worker. */
 #define AFP_MAX_RESTART_MS    60000
 
-typedef struct LauncherState
+/* A channel worker the launcher supervises. */
+typedef struct ChildState
 {
-    BackgroundWorkerHandle *handle;     /* the email worker, NULL when none */
-    char        database[NAMEDATALEN];  /* its database */
+    const char *channel;                /* "email", "sms" */
+    const char *function;               /* bgw_function_name */
+    BackgroundWorkerHandle *handle;     /* NULL when not running */
     TimestampTz started_at;             /* when it was registered */
     TimestampTz next_start_at;          /* earliest time for the next start */
     int         fast_failures;          /* consecutive exits soon after start */
-    bool        announced_disabled;     /* "delivery disabled" logged */
     TimestampTz register_warned_at;     /* last "could not register" warning */
+} ChildState;
+
+#define AFP_NUM_CHILDREN 2
+
+typedef struct LauncherState
+{
+    char        database[NAMEDATALEN];  /* the workers' database */
+    bool        announced_disabled;     /* "delivery disabled" logged */
+    ChildState  children[AFP_NUM_CHILDREN];
 } LauncherState;
 
 /* Milliseconds from now until t (0 when t has passed). */
@@ -55,9 +65,9 @@ ms_until(TimestampTz t)
     return (long) ((t - now) / 1000);
 }
 
-/* Registers the email worker for st->database; on failure (no free slot) retries later. */
+/* Registers the worker c for database; on failure (no free slot) retries later. */
 static void
-launcher_start_email_worker(LauncherState *st)
+launcher_start_worker(ChildState *c, const char *database)
 {
     BackgroundWorker worker;
     AfpWorkerArgs args;
@@ -65,7 +75,7 @@ launcher_start_email_worker(LauncherState *st)
 
     memset(&worker, 0, sizeof(worker));
     memset(&args, 0, sizeof(args));
-    strlcpy(args.database, st->database, NAMEDATALEN);
+    strlcpy(args.database, database, NAMEDATALEN);
     StaticAssertStmt(sizeof(AfpWorkerArgs) <= BGW_EXTRALEN, "worker arguments exceed bgw_extra");
     memcpy(worker.bgw_extra, &args, sizeof(args));
 
@@ -73,41 +83,90 @@ launcher_start_email_worker(LauncherState *st)
     worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
     worker.bgw_restart_time = BGW_NEVER_RESTART;   /* the launcher supervises */
     snprintf(worker.bgw_library_name, BGW_MAXLEN, "afp");
-    snprintf(worker.bgw_function_name, BGW_MAXLEN, "afp_email_worker_main");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "afp email worker");
-    snprintf(worker.bgw_type, BGW_MAXLEN, "afp email worker");
+    snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", c->function);
+    snprintf(worker.bgw_name, BGW_MAXLEN, "afp %s worker", c->channel);
+    snprintf(worker.bgw_type, BGW_MAXLEN, "afp %s worker", c->channel);
     worker.bgw_main_arg = (Datum) 0;
     worker.bgw_notify_pid = MyProcPid;             /* state changes set our latch */
 
-    if (RegisterDynamicBackgroundWorker(&worker, &st->handle))
+    if (RegisterDynamicBackgroundWorker(&worker, &c->handle))
     {
-        st->started_at = now;
-        ereport(LOG, (errmsg("afp delivery launcher: starting the email worker for database \"%s\"",
-                             st->database)));
+        c->started_at = now;
+        ereport(LOG, (errmsg("afp delivery launcher: starting the %s worker for database \"%s\"",
+                             c->channel, database)));
         return;
     }
-    st->handle = NULL;
-    st->next_start_at = TimestampTzPlusMilliseconds(now, 10000);
-    if (st->register_warned_at == 0 ||
-        TimestampDifferenceExceeds(st->register_warned_at, now, 300000))
+    c->handle = NULL;
+    c->next_start_at = TimestampTzPlusMilliseconds(now, 10000);
+    if (c->register_warned_at == 0 ||
+        TimestampDifferenceExceeds(c->register_warned_at, now, 300000))
     {
-        st->register_warned_at = now;
+        c->register_warned_at = now;
         ereport(WARNING,
-                (errmsg("afp delivery launcher: could not start the email worker"),
+                (errmsg("afp delivery launcher: could not start the %s worker", c->channel),
                  errhint("Raise max_worker_processes; the launcher keeps trying every 10 s.")));
     }
 }
 
 /*
- * One supervision step: notices an exited worker, applies a changed afp.delivery_database and
- * starts the worker when due. Returns how long to sleep at most (milliseconds).
+ * Notices that worker c exited (schedules its restart with a delay growing while it keeps
+ * failing right after start) or, while it runs, stops it when the database setting changed.
+ * Returns true when it was told to stop.
+ */
+static bool
+launcher_check_child(LauncherState *st, ChildState *c, const char *want)
+{
+    TimestampTz now = GetCurrentTimestamp();
+    BgwHandleStatus status;
+    pid_t       pid;
+
+    if (c->handle == NULL)
+        return false;
+    status = GetBackgroundWorkerPid(c->handle, &pid);
+    if (status == BGWH_POSTMASTER_DIED)
+        proc_exit(1);
+    if (status == BGWH_STOPPED)
+    {
+        long        delay;
+
+        if (!TimestampDifferenceExceeds(c->started_at, now, AFP_FAST_FAILURE_MS))
+            c->fast_failures++;
+        else
+            c->fast_failures = 0;
+        delay = c->fast_failures == 0 ? 1000
+            : Min((long) AFP_MAX_RESTART_MS, 1000L << Min(c->fast_failures, 6));
+        c->next_start_at = TimestampTzPlusMilliseconds(now, delay);
+        pfree(c->handle);
+        c->handle = NULL;
+        if (strcmp(st->database, want) == 0 && want[0] != '\0')
+            ereport(LOG,
+                    (errmsg("afp delivery launcher: the %s worker for database \"%s\" exited; restarting in %ld ms",
+                            c->channel, st->database, delay)));
+        return false;
+    }
+    if (strcmp(st->database, want) != 0)
+    {
+        /* setting changed: stop the worker, start anew once it has gone */
+        TerminateBackgroundWorker(c->handle);
+        c->fast_failures = 0;
+        c->next_start_at = now;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * One supervision step: notices exited workers, applies a changed afp.delivery_database and
+ * starts the workers when due. Returns how long to sleep at most (milliseconds).
  */
 static long
 launcher_supervise(LauncherState *st)
 {
     const char *want = afp_delivery_database ? afp_delivery_database : "";
-    TimestampTz now = GetCurrentTimestamp();
-    pid_t       pid;
+    long        timeout = 10000;
+    bool        stopping = false;
+    bool        any_running = false;
+    int         i;
 
     if (strlen(want) >= NAMEDATALEN)
     {
@@ -117,64 +176,51 @@ launcher_supervise(LauncherState *st)
         want = "";
     }
 
-    if (st->handle != NULL)
+    for (i = 0; i < AFP_NUM_CHILDREN; i++)
     {
-        BgwHandleStatus status = GetBackgroundWorkerPid(st->handle, &pid);
+        if (launcher_check_child(st, &st->children[i], want))
+            stopping = true;
+        if (st->children[i].handle != NULL)
+            any_running = true;
+    }
+    if (stopping)
+        return 1000;
 
-        if (status == BGWH_POSTMASTER_DIED)
-            proc_exit(1);
-        if (status == BGWH_STOPPED)
-        {
-            long        delay;
-
-            if (!TimestampDifferenceExceeds(st->started_at, now, AFP_FAST_FAILURE_MS))
-                st->fast_failures++;
-            else
-                st->fast_failures = 0;
-            delay = st->fast_failures == 0 ? 1000
-                : Min((long) AFP_MAX_RESTART_MS, 1000L << Min(st->fast_failures, 6));
-            st->next_start_at = TimestampTzPlusMilliseconds(now, delay);
-            pfree(st->handle);
-            st->handle = NULL;
-            if (strcmp(st->database, want) == 0 && want[0] != '\0')
-                ereport(LOG,
-                        (errmsg("afp delivery launcher: the email worker for database \"%s\" exited; restarting in %ld ms",
-                                st->database, delay)));
-        }
-        else if (strcmp(st->database, want) != 0)
-        {
-            /* setting changed: stop the worker, start anew once it has gone */
-            TerminateBackgroundWorker(st->handle);
-            st->fast_failures = 0;
-            st->next_start_at = now;
+    if (want[0] == '\0')
+    {
+        if (any_running)
             return 1000;
+        if (!st->announced_disabled)
+            ereport(LOG, (errmsg("afp delivery launcher: delivery disabled (afp.delivery_database is empty)")));
+        st->announced_disabled = true;
+        st->database[0] = '\0';
+        return 60000;
+    }
+    st->announced_disabled = false;
+    if (strcmp(st->database, want) != 0)
+    {
+        if (any_running)
+            return 1000;        /* wait until the old database's workers have gone */
+        strlcpy(st->database, want, NAMEDATALEN);
+        for (i = 0; i < AFP_NUM_CHILDREN; i++)
+        {
+            st->children[i].fast_failures = 0;
+            st->children[i].next_start_at = GetCurrentTimestamp();
         }
     }
 
-    if (st->handle == NULL)
+    for (i = 0; i < AFP_NUM_CHILDREN; i++)
     {
-        if (want[0] == '\0')
-        {
-            if (!st->announced_disabled)
-                ereport(LOG, (errmsg("afp delivery launcher: delivery disabled (afp.delivery_database is empty)")));
-            st->announced_disabled = true;
-            st->database[0] = '\0';
-            return 60000;
-        }
-        st->announced_disabled = false;
-        if (strcmp(st->database, want) != 0)
-        {
-            strlcpy(st->database, want, NAMEDATALEN);
-            st->fast_failures = 0;
-            st->next_start_at = now;
-        }
-        if (ms_until(st->next_start_at) > 0)
-            return Max(ms_until(st->next_start_at), 10);
-        launcher_start_email_worker(st);
-        if (st->handle == NULL)
-            return Max(ms_until(st->next_start_at), 10);
+        ChildState *c = &st->children[i];
+
+        if (c->handle != NULL)
+            continue;
+        if (ms_until(c->next_start_at) == 0)
+            launcher_start_worker(c, st->database);
+        if (c->handle == NULL)
+            timeout = Min(timeout, Max(ms_until(c->next_start_at), 10));
     }
-    return 10000;
+    return timeout;
 }
 
 /* Main function of the launcher. */
@@ -184,6 +230,10 @@ afp_launcher_main(Datum arg)
     LauncherState st;
 
     memset(&st, 0, sizeof(st));
+    st.children[0].channel = "email";
+    st.children[0].function = "afp_email_worker_main";
+    st.children[1].channel = "sms";
+    st.children[1].function = "afp_sms_worker_main";
 
     pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -212,7 +262,8 @@ afp_launcher_main(Datum arg)
         ResetLatch(MyLatch);
     }
 
-    if (st.handle != NULL)
-        TerminateBackgroundWorker(st.handle);
+    for (int i = 0; i < AFP_NUM_CHILDREN; i++)
+        if (st.children[i].handle != NULL)
+            TerminateBackgroundWorker(st.children[i].handle);
     proc_exit(1);
 }

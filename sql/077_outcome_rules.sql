@@ -28,7 +28,9 @@ INSERT INTO afp.outcome_rules (kind, priority, pattern, class, suppress, descrip
     ('http', 1040, '^4\d\d',                   'permanent', false, 'request rejected', true),
     ('http', 1050, '^curl:',                   'transient', false, 'connection, TLS or timeout failure', true),
     ('http', 1060, '^config:',                 'transient', false, 'provider configuration problem (retried until max attempts)', true),
-    ('http', 1070, '^invalid:',                'permanent', false, 'the message cannot be built', true);
+    ('http', 1070, '^invalid:',                'permanent', false, 'the message cannot be built', true),
+    ('http', 1080, '^sms:(21211|21614|30003|30005|30006)$', 'permanent', true, 'SMS callback: invalid, unreachable, unknown or landline number', true),
+    ('http', 1090, '^sms:',                    'permanent', false, 'SMS callback: other delivery failure reported by the carrier', true);
 
 SELECT pg_catalog.pg_extension_config_dump('afp.outcome_rules', 'WHERE NOT builtin');
 

@@ -58,7 +58,7 @@ COMMENT ON COLUMN afp.outbox.next_attempt_at IS 'Not sent before this time (quie
 COMMENT ON COLUMN afp.outbox.locked_until IS 'Lease of the worker that claimed the row; after it passes, the row is claimable again.';
 COMMENT ON COLUMN afp.outbox.last_code IS 'Outcome code of the last failed attempt (e.g. "550 5.1.1", "451", "curl:7").';
 COMMENT ON COLUMN afp.outbox.last_error IS 'Reason of the last failure; for dead rows the dead-letter reason.';
-COMMENT ON COLUMN afp.outbox.provider_message_id IS 'Provider''s message id (email: the Message-ID header sent).';
+COMMENT ON COLUMN afp.outbox.provider_message_id IS 'Provider''s message id (email: the Message-ID header sent; sms: the "sid" of the provider''s reply, matched by status callbacks).';
 COMMENT ON COLUMN afp.outbox.created_at IS 'When the row was dispatched.';
 COMMENT ON COLUMN afp.outbox.updated_at IS 'Last status change.';
 COMMENT ON COLUMN afp.outbox.sent_at IS 'When the provider accepted the message.';

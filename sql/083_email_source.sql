@@ -95,16 +95,16 @@ COMMENT ON FUNCTION afp.email_source(afp.outbox) IS
 'Internal: the fields the email worker builds a message from (payload, provider settings and '
 'secrets, attachment). Superuser only, as it exposes provider secrets.';
 
--- Claims up to batch_size due email rows for lease and returns them with their sources.
-CREATE FUNCTION afp.email_claim(batch_size integer, lease interval, max_attempts integer)
-RETURNS SETOF afp.email_message
+-- Claims up to batch_size due rows of a channel for lease and returns them.
+CREATE FUNCTION afp.outbox_claim(p_channel text, batch_size integer, lease interval, max_attempts integer)
+RETURNS SETOF afp.outbox
 LANGUAGE sql VOLATILE AS $$
     WITH expired AS (
         -- held by a worker that never reported back, and out of attempts: give up
         UPDATE afp.outbox o
            SET status = 'dead', locked_until = NULL, updated_at = now(), last_code = 'lease',
                last_error = format('lease expired after %s attempts (the worker stopped or crashed while sending)', o.attempts)
-         WHERE o.channel = 'email' AND o.status = 'sending' AND o.next_attempt_at <= now()
+         WHERE o.channel = p_channel AND o.status = 'sending' AND o.next_attempt_at <= now()
            AND o.locked_until < now() AND o.attempts >= max_attempts
         RETURNING o.id, o.attempts
     ), expired_events AS (
@@ -125,7 +125,7 @@ LANGUAGE sql VOLATILE AS $$
                                      LIMIT 1), o.provider)
          WHERE o.id IN (SELECT q.id
                           FROM afp.outbox q
-                         WHERE q.channel = 'email'
+                         WHERE q.channel = p_channel
                            AND q.status IN ('queued', 'failed', 'sending')
                            AND q.next_attempt_at <= now()
                            AND (q.locked_until IS NULL OR q.locked_until < now())
@@ -135,7 +135,22 @@ LANGUAGE sql VOLATILE AS $$
                            FOR UPDATE SKIP LOCKED)
         RETURNING o.*
     )
-    SELECT s.* FROM claimed c, LATERAL afp.email_source(c) AS s
+    SELECT * FROM claimed
+$$;
+
+COMMENT ON FUNCTION afp.outbox_claim(text, integer, interval, integer) IS
+'Internal (workers): claims up to batch_size due rows of channel p_channel (queued or failed and '
+'due, or sending with an expired lease) with FOR UPDATE SKIP LOCKED, marks them sending with a lease '
+'(locked_until = next_attempt_at = now() + lease), counts the attempt, picks the provider (the '
+'row''s own while enabled, else the best enabled one of the channel) and returns the rows. Rows '
+'whose lease expired with max_attempts used up become dead.';
+
+-- Claims up to batch_size due email rows for lease and returns them with their sources.
+CREATE FUNCTION afp.email_claim(batch_size integer, lease interval, max_attempts integer)
+RETURNS SETOF afp.email_message
+LANGUAGE sql VOLATILE AS $$
+    SELECT s.* FROM afp.outbox_claim('email', batch_size, lease, max_attempts) AS c,
+           LATERAL afp.email_source(c) AS s
 $$;
 
 COMMENT ON FUNCTION afp.email_claim(integer, interval, integer) IS
@@ -145,17 +160,28 @@ COMMENT ON FUNCTION afp.email_claim(integer, interval, integer) IS
 'row''s own while enabled, else the best enabled one) and returns what is needed to send them. '
 'Rows whose lease expired with max_attempts used up become dead.';
 
--- At worker start: rows left in sending by an earlier incarnation of the worker are due now.
-CREATE FUNCTION afp.email_release_leases()
+-- At worker start: rows of a channel left in sending by an earlier incarnation of its worker are due now.
+CREATE FUNCTION afp.outbox_release_leases(p_channel text)
 RETURNS integer
 LANGUAGE sql VOLATILE AS $$
     WITH r AS (
         UPDATE afp.outbox o
            SET locked_until = now(), next_attempt_at = now(), updated_at = now()
-         WHERE o.channel = 'email' AND o.status = 'sending'
+         WHERE o.channel = p_channel AND o.status = 'sending'
         RETURNING 1
     )
     SELECT count(*)::integer FROM r
+$$;
+
+COMMENT ON FUNCTION afp.outbox_release_leases(text) IS
+'Internal (worker start-up): ends the leases of the channel''s rows still marked sending, so that '
+'messages held by a worker that died are retried at once. One worker per channel and database.';
+
+-- At worker start: rows left in sending by an earlier incarnation of the worker are due now.
+CREATE FUNCTION afp.email_release_leases()
+RETURNS integer
+LANGUAGE sql VOLATILE AS $$
+    SELECT afp.outbox_release_leases('email')
 $$;
 
 COMMENT ON FUNCTION afp.email_release_leases() IS

@@ -250,7 +250,7 @@ else
 fi
 expect "every email row sent or dead with a reason" "0" \
   "SELECT count(*) FROM afp.outbox WHERE channel = 'email' AND NOT (status = 'sent' OR (status = 'dead' AND last_error <> ''))"
-expect "sms/push rows stay queued (no worker for them yet)" "queued,queued" \
+expect "sms/push rows stay queued (no sms or push provider configured)" "queued,queued" \
   "SELECT string_agg(status, ',') FROM afp.outbox WHERE channel <> 'email'"
 expect "sent rows" "108" "SELECT count(*) FROM afp.outbox WHERE status = 'sent'"
 expect "550 5.1.1 -> dead" "dead|550 5.1.1|1" \
@@ -306,7 +306,7 @@ expect "afp_email_preview renders a signed message" "t" \
 # ---------------------------------------------------------------- worker behaviour
 expect "email worker in pg_stat_activity" "1" \
   "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'afp email worker' AND backend_type = 'afp email worker' AND datname = 'afp'"
-expect "afp_delivery_workers(): launcher and email worker" "launcher:t,email:t" \
+expect "afp_delivery_workers(): launcher, email and sms workers" "sms:t,launcher:t,email:t" \
   "SELECT string_agg(role || ':' || CASE WHEN pid IS NULL THEN 'f' ELSE 't' END, ',' ORDER BY role DESC) FROM afp_delivery_workers()"
 expect "afp_delivery_workers() pid matches pg_stat_activity" "t" \
   "SELECT (SELECT pid FROM afp_delivery_workers() WHERE role = 'email') = (SELECT pid FROM pg_stat_activity WHERE backend_type = 'afp email worker')"

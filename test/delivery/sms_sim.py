@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""sms_sim.py — a Twilio-shaped SMS provider simulator for the delivery tests.
+
+    /usr/bin/python3 sms_sim.py PORT DIR
+
+Serves POST /2010-04-01/Accounts/{sid}/Messages.json on 127.0.0.1:PORT (threaded, stdlib only),
+records every request as one JSON line in DIR/requests.jsonl (time, path, Authorization,
+Idempotency-Key, form fields, status answered) and writes DIR/ready once listening.
+
+Scenario by the last digit of the To number:
+    2  429 Too Many Requests with Retry-After: 2 on the first request of an idempotency key, then 201
+    3  500 on the first request of an idempotency key, then 201
+    4  400 {"code": 21211, "message": "invalid 'To' phone number"} (always)
+    9  stalls 30 s before answering the first request of an idempotency key (recorded on
+       arrival), then 201
+    else 201 {"sid": "SM<32 hex>", "status": "queued", ...}
+"""
+import hashlib
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+PORT = int(sys.argv[1])
+DIR = sys.argv[2]
+LOCK = threading.Lock()
+SEEN = {}
+
+
+def record(entry):
+    """Appends one request to the log."""
+    with LOCK:
+        with open(DIR + "/requests.jsonl", "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Answers message creation requests by scenario."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        """Quiet: the requests log is the record."""
+
+    def reply(self, status, body, headers=()):
+        """Sends a JSON reply."""
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        """One message creation request."""
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", "replace")
+        form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+        key = self.headers.get("Idempotency-Key")
+        to = form.get("To", "")
+        with LOCK:
+            n = SEEN.get(key, 0) + 1
+            SEEN[key] = n
+        entry = {"t": time.time(), "path": self.path, "auth": self.headers.get("Authorization"),
+                 "key": key, "ctype": self.headers.get("Content-Type"), "form": form, "n": n}
+        if not self.path.endswith("/Messages.json"):
+            entry["status"] = 404
+            record(entry)
+            return self.reply(404, {"code": 20404, "message": "not found"})
+        last = to[-1:] if to else ""
+        if last == "2" and n == 1:
+            entry["status"] = 429
+            record(entry)
+            return self.reply(429, {"code": 20429, "message": "Too Many Requests"}, [("Retry-After", "2")])
+        if last == "3" and n == 1:
+            entry["status"] = 500
+            record(entry)
+            return self.reply(500, {"code": 20500, "message": "Internal Server Error"})
+        if last == "9" and n == 1:
+            entry["status"] = "stalled"
+            record(entry)
+            time.sleep(30)
+            try:
+                return self.reply(201, {"sid": "SMlate", "status": "queued"})
+            except OSError:
+                return None
+        if last == "4":
+            entry["status"] = 400
+            record(entry)
+            return self.reply(400, {"code": 21211, "message": "The 'To' number is not a valid phone number."})
+        sid = "SM" + hashlib.md5((key or to).encode()).hexdigest()
+        entry["status"] = 201
+        entry["sid"] = sid
+        record(entry)
+        return self.reply(201, {"account_sid": "ACtest", "sid": sid, "status": "queued", "to": to,
+                                "from": form.get("From"), "body": form.get("Body")})
+
+
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+server.daemon_threads = True
+open(DIR + "/ready", "w").close()
+server.serve_forever()
