@@ -26,17 +26,7 @@ DATA=$BASE/data SOCK=$BASE/sock LOGDIR=$BASE/log SINK=$BASE/sink WORK=$BASE/work
 PY=/usr/bin/python3
 SINK_PID=""
 
-tests=0 failed=0
-pass() { tests=$((tests + 1)); }
-fail() { tests=$((tests + 1)); failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/    /'; done; }
-finish() { echo "$NAME: $tests tests, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
-
-as_owner() { if [ "$(id -u)" -eq 0 ]; then (cd "$BASE" && runuser -u postgres -- "$@"); else (cd "$BASE" && "$@"); fi; }
-q() { "$PGBIN/psql" -h "$SOCK" -p "$PGPORT_D" -U postgres -d "${DB:-afp}" -XAtq -v ON_ERROR_STOP=1 "$@"; }
-# expect WHAT EXPECTED SQL: the query's single value equals EXPECTED
-expect() { local got; got=$(q -c "$3" 2>&1); if [ "$got" = "$2" ]; then pass; else fail "$1" "expected: $2" "got: $got"; fi; }
-# wait_for SECONDS SQL: polls until the query returns t
-wait_for() { local end=$((SECONDS + $1)); while [ $SECONDS -lt $end ]; do [ "$(q -c "$2" 2>/dev/null)" = t ] && return 0; sleep 0.2; done; return 1; }
+. "$ROOT/test/delivery/lib.sh"
 
 stop_all() {
   [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
