@@ -10,7 +10,8 @@
 #   test/cluster.sh env          prints PGHOST/PGPORT/PGUSER/PGDATABASE exports (eval "$(...)")
 #   test/cluster.sh destroy      stops the cluster and deletes build/cluster
 #
-# Data lives in build/cluster/{data,sock,log}. The server listens on 127.0.0.1 and on its own
+# Data lives in build/cluster/{data,sock,log} (AFP_CLUSTER_DIR overrides the directory, so several
+# clusters can run side by side with different AFP_PGPORTs). The server listens on 127.0.0.1 and on its own
 # socket directory only, port AFP_PGPORT (default 54329). The server refuses to run as root, so
 # when invoked as root, initdb and pg_ctl run as the `postgres` OS user. Authentication is trust
 # (the cluster is local and disposable); the database superuser is `postgres`.
@@ -18,7 +19,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PGBIN="${AFP_PGBIN:-/usr/lib/postgresql/15/bin}"
-CLUSTER="$ROOT/build/cluster"
+CLUSTER="${AFP_CLUSTER_DIR:-$ROOT/build/cluster}"
 DATA="$CLUSTER/data"
 SOCK="$CLUSTER/sock"
 LOGDIR="$CLUSTER/log"
