@@ -19,12 +19,12 @@ MODULE_big  = afp
 OBJS        = $(EXT_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 DATA_built  = afp--$(EXTVERSION).sql
 DATA        = $(wildcard migrations/afp--*--*.sql)
-PG_CPPFLAGS = -Icore $(shell pkg-config --cflags freetype2 libpng zlib)
+PG_CPPFLAGS = -Icore $(shell pkg-config --cflags freetype2 libpng libtiff-4 zlib)
 # PostgreSQL's own headers trip -Wextra's unused-parameter / sign-compare / field-initializer
 # warnings; the core is additionally compiled with the full -Wextra set for the CLI and tests.
 PG_CFLAGS   = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
               -Wno-missing-field-initializers
-SHLIB_LINK  = $(shell pkg-config --libs freetype2 libpng zlib) -lzint
+SHLIB_LINK  = $(shell pkg-config --libs freetype2 libpng libtiff-4 zlib) -lzint
 EXTRA_CLEAN = build bin afp--*.sql
 
 # Background workers (bgworkers/, docs/delivery.md): delivery launcher and channel workers,
@@ -57,8 +57,8 @@ afp--$(EXTVERSION).sql: $(SQL_SRCS) afp.control
 # ---------------------------------------------------------------- CLI and core (no PostgreSQL)
 HOSTCC      ?= gcc
 CORE_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g -Wall -Wextra -Werror -Icore \
-               $(shell pkg-config --cflags freetype2 libpng zlib)
-CORE_LIBS    = -lm $(shell pkg-config --libs freetype2 libpng zlib) -lzint
+               $(shell pkg-config --cflags freetype2 libpng libtiff-4 zlib)
+CORE_LIBS    = -lm $(shell pkg-config --libs freetype2 libpng libtiff-4 zlib) -lzint
 CLI_OBJS     = $(patsubst %.c,build/cli/%.o,$(CORE_SRCS) $(CLI_SRCS))
 
 build/cli/%.o: %.c $(wildcard core/*.h) $(wildcard cli/*.h)
@@ -73,7 +73,7 @@ bin/afp: $(CLI_OBJS)
 UNIT_SRCS    = $(sort $(wildcard test/unit/*.c))
 UNIT_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Werror -UNDEBUG -Icore -Itest/unit \
                -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-               $(shell pkg-config --cflags freetype2 libpng zlib)
+               $(shell pkg-config --cflags freetype2 libpng libtiff-4 zlib)
 UNIT_OBJS    = $(patsubst %.c,build/unit/%.o,$(CORE_SRCS) $(UNIT_SRCS))
 
 build/unit/%.o: %.c $(wildcard core/*.h) $(wildcard test/unit/*.h)
@@ -86,7 +86,7 @@ build/unit_tests: $(UNIT_OBJS)
 # libFuzzer targets (clang, ASan+UBSan).
 FUZZ_TARGETS = $(patsubst test/fuzz/%.c,build/fuzz/%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_CFLAGS  = -g -O1 -Icore -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-               $(shell pkg-config --cflags freetype2 libpng zlib)
+               $(shell pkg-config --cflags freetype2 libpng libtiff-4 zlib)
 
 build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard core/*.h)
 	@mkdir -p build/fuzz

@@ -25,14 +25,18 @@
 #include "utils/timestamp.h"
 
 #include "afp_delivery.h"
+#include "afp_ratelimit.h"
 
 /* GUC variables (see afp_delivery_define_gucs for their meaning). */
 char *afp_delivery_database = NULL;
 int   afp_email_batch_size = 100;
 int   afp_email_concurrency = 8;
+int   afp_email_workers = 1;
 int   afp_sms_batch_size = 100;
 int   afp_sms_concurrency = 16;
 int   afp_http_timeout_ms = 30000;
+int   afp_push_batch_size = 100;
+int   afp_push_concurrency = 32;
 int   afp_poll_interval_ms = 1000;
 int   afp_max_attempts = 8;
 int   afp_smtp_timeout_ms = 30000;
@@ -51,7 +55,8 @@ static bool wakeup_callback_registered = false;
 /* The role whose slot this process occupies (for the exit callback), -1 for none. */
 static int attached_role = -1;
 
-/* Defines the afp.* delivery settings (all reloadable with SIGHUP / pg_reload_conf()). */
+/* Defines the afp.* delivery settings (reloadable with SIGHUP / pg_reload_conf(), except
+ * afp.email_workers). */
 static void
 afp_delivery_define_gucs(void)
 {
@@ -65,6 +70,11 @@ afp_delivery_define_gucs(void)
     DefineCustomIntVariable("afp.email_concurrency",
                             "SMTP transfers the email worker keeps in flight.", NULL,
                             &afp_email_concurrency, 8, 1, 256, PGC_SIGHUP, 0, NULL, NULL, NULL);
+    DefineCustomIntVariable("afp.email_workers",
+                            "Email workers per database; each drains its own share of the email rows (id modulo the count).",
+                            "Needs a server restart and room in max_worker_processes.",
+                            &afp_email_workers, 1, 1, AFP_MAX_EMAIL_WORKERS, PGC_POSTMASTER, 0,
+                            NULL, NULL, NULL);
     DefineCustomIntVariable("afp.sms_batch_size",
                             "Outbox rows the SMS worker claims per statement.", NULL,
                             &afp_sms_batch_size, 100, 1, 10000, PGC_SIGHUP, 0, NULL, NULL, NULL);
@@ -72,9 +82,15 @@ afp_delivery_define_gucs(void)
                             "HTTP requests the SMS worker keeps in flight.", NULL,
                             &afp_sms_concurrency, 16, 1, 256, PGC_SIGHUP, 0, NULL, NULL, NULL);
     DefineCustomIntVariable("afp.http_timeout_ms",
-                            "Limit per HTTP request of the SMS worker (connect and response).", NULL,
+                            "Limit per HTTP request of the SMS and push workers (connect and response).", NULL,
                             &afp_http_timeout_ms, 30000, 100, 3600000, PGC_SIGHUP, GUC_UNIT_MS,
                             NULL, NULL, NULL);
+    DefineCustomIntVariable("afp.push_batch_size",
+                            "Outbox rows the push worker claims per statement.", NULL,
+                            &afp_push_batch_size, 100, 1, 10000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+    DefineCustomIntVariable("afp.push_concurrency",
+                            "HTTP requests (HTTP/2 streams for APNs) the push worker keeps in flight.", NULL,
+                            &afp_push_concurrency, 32, 1, 256, PGC_SIGHUP, 0, NULL, NULL, NULL);
     DefineCustomIntVariable("afp.poll_interval_ms",
                             "How long an idle worker sleeps before looking for due rows again.",
                             "Inserts into afp.outbox wake the worker earlier (after commit).",
@@ -95,6 +111,7 @@ afp_delivery_define_gucs(void)
                             "Upper bound of the retry backoff.", NULL,
                             &afp_retry_max_ms, 3600000, 1, 604800000, PGC_SIGHUP, GUC_UNIT_MS,
                             NULL, NULL, NULL);
+    afp_rate_define_gucs();
 }
 
 /* shmem_request_hook: reserves the delivery state. */
@@ -104,6 +121,7 @@ afp_delivery_shmem_request(void)
     if (prev_shmem_request_hook)
         prev_shmem_request_hook();
     RequestAddinShmemSpace(MAXALIGN(sizeof(AfpDeliveryShared)));
+    RequestAddinShmemSpace(afp_rate_shmem_size());     /* provider rate limits (afp_ratelimit.c) */
 }
 
 /* shmem_startup_hook: creates (postmaster) or attaches to the delivery state. */
@@ -125,7 +143,10 @@ afp_delivery_shmem_startup(void)
         SpinLockInit(&afp_delivery_shared->mutex);
         for (i = 0; i < AFP_NUM_ROLES; i++)
             afp_delivery_shared->slots[i].procno = -1;
+        for (i = 0; i < AFP_MAX_EMAIL_WORKERS; i++)
+            afp_delivery_shared->email_procnos[i] = -1;
     }
+    afp_rate_shmem_startup();
     LWLockRelease(AddinShmemInitLock);
 }
 
@@ -279,7 +300,7 @@ PG_FUNCTION_INFO_V1(afp_delivery_workers);
 Datum
 afp_delivery_workers(PG_FUNCTION_ARGS)
 {
-    static const char *const role_names[AFP_NUM_ROLES] = {"launcher", "email", "sms"};
+    static const char *const role_names[AFP_NUM_ROLES] = {"launcher", "email", "sms", "push"};
     ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
     int         i;
 

@@ -9,6 +9,8 @@
  *   afp_smtp.c          SMTP transfers through the libcurl multi interface
  *   afp_sms_worker.c    the SMS worker: Twilio-shaped HTTP API through the libcurl multi interface
  *   afp_sms_callback.c  X-Twilio-Signature check of status callbacks (afp_ingest_callback)
+ *   afp_push_*.c        the push worker: FCM HTTP v1 and APNs over HTTP/2 (afp_push.h)
+ *   afp_ratelimit.c     per-provider token buckets, 429 pauses and circuit breakers (afp_ratelimit.h)
  */
 #ifndef AFP_DELIVERY_H
 #define AFP_DELIVERY_H
@@ -26,6 +28,7 @@
 extern char *afp_delivery_database;
 extern int   afp_email_batch_size;
 extern int   afp_email_concurrency;
+extern int   afp_email_workers;         /* email workers per database (restart to change) */
 extern int   afp_poll_interval_ms;
 extern int   afp_max_attempts;
 extern int   afp_smtp_timeout_ms;
@@ -34,6 +37,8 @@ extern int   afp_retry_max_ms;
 extern int   afp_sms_batch_size;
 extern int   afp_sms_concurrency;
 extern int   afp_http_timeout_ms;
+extern int   afp_push_batch_size;
+extern int   afp_push_concurrency;
 
 /* ------------------------------------------------------------------ shared memory */
 typedef enum AfpWorkerRole
@@ -41,7 +46,8 @@ typedef enum AfpWorkerRole
     AFP_ROLE_LAUNCHER = 0,
     AFP_ROLE_EMAIL = 1,
     AFP_ROLE_SMS = 2,
-    AFP_NUM_ROLES = 3
+    AFP_ROLE_PUSH = 3,
+    AFP_NUM_ROLES = 4
 } AfpWorkerRole;
 
 /* One process slot: who runs, and its counters (protected by AfpDeliveryShared.mutex). */
@@ -58,10 +64,16 @@ typedef struct AfpWorkerSlot
     uint64      wakeups;
 } AfpWorkerSlot;
 
+/* Upper bound of afp.email_workers. */
+#define AFP_MAX_EMAIL_WORKERS 8
+
 typedef struct AfpDeliveryShared
 {
     slock_t       mutex;
     AfpWorkerSlot slots[AFP_NUM_ROLES];
+    /* pgprocno of email worker i (1..afp.email_workers-1; worker 0 uses slots[AFP_ROLE_EMAIL]),
+     * -1 when not running: worker 0 sets their latches when it finds work */
+    int           email_procnos[AFP_MAX_EMAIL_WORKERS];
 } AfpDeliveryShared;
 
 /* NULL unless the library was loaded through shared_preload_libraries. */
@@ -71,6 +83,8 @@ extern AfpDeliveryShared *afp_delivery_shared;
 typedef struct AfpWorkerArgs
 {
     char database[NAMEDATALEN];
+    int  worker_index;          /* email: this worker's share of the rows, 0..worker_count-1 */
+    int  worker_count;          /* email: afp.email_workers when the launcher started it */
 } AfpWorkerArgs;
 
 /* Defines the GUCs and, during shared_preload_libraries processing, requests shared memory and
@@ -80,6 +94,13 @@ extern void afp_delivery_init(void);
 /* Publishes the calling process in its slot (and clears it again at exit). */
 extern void afp_delivery_slot_attach(AfpWorkerRole role, const char *database);
 
+/* Several email workers per database (afp_email_workers.c): registers worker index of count
+ * (worker 0 takes the email slot), tells the worker's share, and lets worker 0 wake the others. */
+extern void afp_email_workers_attach(int index, int count, const char *database);
+extern int  afp_email_worker_index(void);
+extern int  afp_email_worker_count(void);
+extern void afp_email_workers_wake_others(void);
+
 /* Adds to the counters of a slot after a batch. */
 extern void afp_delivery_slot_count(AfpWorkerRole role, uint64 sent, uint64 failed);
 
@@ -88,6 +109,7 @@ extern void afp_delivery_slot_count(AfpWorkerRole role, uint64 sent, uint64 fail
 extern PGDLLEXPORT void afp_launcher_main(Datum arg);
 extern PGDLLEXPORT void afp_email_worker_main(Datum arg);
 extern PGDLLEXPORT void afp_sms_worker_main(Datum arg);
+extern PGDLLEXPORT void afp_push_worker_main(Datum arg);
 
 /* ------------------------------------------------------------------ MIME (afp_mime.c) */
 typedef struct AfpEmail
@@ -132,7 +154,9 @@ typedef enum AfpSendOutcome
     AFP_SEND_PENDING = 0,
     AFP_SEND_SENT,
     AFP_SEND_ERROR,
-    AFP_SEND_ABORTED
+    AFP_SEND_ABORTED,
+    AFP_SEND_DEFERRED           /* not started: provider down or rate-limited too long; back to the
+                                 * queue ("deferred"), attempt not counted (afp_ratelimit.h) */
 } AfpSendOutcome;
 
 typedef struct AfpSmtpJob
@@ -148,8 +172,10 @@ typedef struct AfpSmtpJob
     int         starttls;       /* 0 none, 1 try, 2 required */
     bool        tls_verify;
     const char *ca_file;        /* NULL: system CAs */
+    const char *provider;       /* afp.providers.name: rate limit and circuit breaker (afp_ratelimit.h) */
     /* output */
     AfpSendOutcome outcome;
+    int         retry_after;    /* AFP_SEND_DEFERRED: seconds until the row is tried again */
     char        code[32];       /* "550 5.1.1", "451", "curl:7" */
     char        message[256];   /* server reply or libcurl error text */
     /* private */

@@ -52,6 +52,8 @@
 #include "utils/wait_event.h"
 
 #include "afp_delivery.h"
+#include "afp_ratelimit.h"
+#include "afp_send_timeout.h"
 
 volatile sig_atomic_t afp_worker_got_sigterm = false;
 
@@ -241,9 +243,9 @@ static int
 claim_batch(EmailRow **rows_out, int batch_size, double lease_s)
 {
     static const char *const sql =
-        "SELECT * FROM afp.email_claim($1, make_interval(secs => $2), $3)";
-    Oid         types[3] = {INT4OID, FLOAT8OID, INT4OID};
-    Datum       values[3];
+        "SELECT * FROM afp.email_claim($1, make_interval(secs => $2), $3, $4, $5)";
+    Oid         types[5] = {INT4OID, FLOAT8OID, INT4OID, INT4OID, INT4OID};
+    Datum       values[5];
     EmailRow   *rows = NULL;
     int         n = 0;
     uint64      i;
@@ -257,7 +259,9 @@ claim_batch(EmailRow **rows_out, int batch_size, double lease_s)
     values[0] = Int32GetDatum(batch_size);
     values[1] = Float8GetDatum(lease_s);
     values[2] = Int32GetDatum(afp_max_attempts);
-    if (SPI_execute_with_args(sql, 3, types, values, NULL, false, 0) != SPI_OK_SELECT)
+    values[3] = Int32GetDatum(afp_email_worker_count());   /* this worker's share: id % count = index */
+    values[4] = Int32GetDatum(afp_email_worker_index());
+    if (SPI_execute_with_args(sql, 5, types, values, NULL, false, 0) != SPI_OK_SELECT)
         ereport(ERROR, (errmsg("afp email worker: afp.email_claim failed")));
     if (SPI_processed > 0)
     {
@@ -268,8 +272,11 @@ claim_batch(EmailRow **rows_out, int batch_size, double lease_s)
             read_row(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, &rows[i]);
         n = (int) SPI_processed;
         MemoryContextSwitchTo(old);
+        afp_rate_sync();        /* providers' rate_per_sec / rate_burst into shared memory */
     }
     end_tx();
+    if (n > 0)
+        afp_email_workers_wake_others();    /* work is due: the other email workers look too */
     *rows_out = rows;
     return n;
 }
@@ -290,6 +297,7 @@ prepare_job(EmailRow *r, AfpSmtpJob *j, bool catch_errors)
 
     memset(j, 0, sizeof(*j));
     j->outcome = AFP_SEND_ERROR;
+    j->provider = r->provider;
     if (r->endpoint == NULL)
     {
         strlcpy(j->code, "config:provider", sizeof(j->code));
@@ -413,7 +421,8 @@ record_batch(EmailRow *rows, AfpSmtpJob *jobs, int n, uint64 *sent, uint64 *fail
     {
         AfpSmtpJob *j = &jobs[i];
         const char *outcome = j->outcome == AFP_SEND_SENT ? "sent"
-            : j->outcome == AFP_SEND_ABORTED ? "aborted" : "error";
+            : j->outcome == AFP_SEND_ABORTED ? "aborted"
+            : j->outcome == AFP_SEND_DEFERRED ? "deferred" : "error";
 
         ids[i] = Int64GetDatum(rows[i].id);
         attempts[i] = Int32GetDatum(rows[i].attempts);
@@ -421,7 +430,8 @@ record_batch(EmailRow *rows, AfpSmtpJob *jobs, int n, uint64 *sent, uint64 *fail
         codes[i] = text_or_null(j->outcome == AFP_SEND_ERROR ? j->code : NULL, &n_codes[i]);
         messages[i] = text_or_null(j->message, &n_messages[i]);
         pids[i] = text_or_null(j->outcome == AFP_SEND_SENT ? rows[i].message_id : NULL, &n_pids[i]);
-        n_retry[i] = true;
+        n_retry[i] = j->outcome != AFP_SEND_DEFERRED;  /* deferred: retry after j->retry_after s */
+        retry[i] = Int32GetDatum(j->retry_after);
         if (j->outcome == AFP_SEND_SENT)
             (*sent)++;
         else if (j->outcome == AFP_SEND_ERROR)
@@ -479,7 +489,20 @@ run_batch(void)
     MemoryContextSwitchTo(old);
 
     pgstat_report_activity(STATE_RUNNING, "afp email worker: sending");
+    afp_send_timeout_begin();
     afp_smtp_send(jobs, n, concurrency, timeout_ms);
+    if (afp_send_timeout_end())
+    {
+        /* statement_timeout: the aborted transfers are transient failures (the attempt counts) */
+        for (i = 0; i < n; i++)
+            if (jobs[i].outcome == AFP_SEND_ABORTED)
+            {
+                jobs[i].outcome = AFP_SEND_ERROR;
+                strlcpy(jobs[i].code, AFP_SEND_TIMEOUT_CODE, sizeof(jobs[i].code));
+                strlcpy(jobs[i].message, AFP_SEND_TIMEOUT_MESSAGE, sizeof(jobs[i].message));
+            }
+        ereport(LOG, (errmsg("afp email worker: statement_timeout; messages in flight will be retried")));
+    }
 
     /* a cancel request (pg_cancel_backend) has been honoured by aborting the transfers */
     if (QueryCancelPending)
@@ -498,9 +521,16 @@ run_batch(void)
 static void
 release_stale_leases(void)
 {
+    Oid         types[2] = {INT4OID, INT4OID};
+    Datum       values[2];
+
+    /* only this worker's share of the rows (afp.email_workers) */
+    values[0] = Int32GetDatum(afp_email_worker_count());
+    values[1] = Int32GetDatum(afp_email_worker_index());
     begin_tx("afp email worker: releasing stale leases");
     if (OidIsValid(get_extension_oid("afp", true)) &&
-        SPI_execute("SELECT afp.email_release_leases()", false, 0) != SPI_OK_SELECT)
+        SPI_execute_with_args("SELECT afp.email_release_leases($1, $2)", 2, types, values, NULL,
+                              false, 0) != SPI_OK_SELECT)
         ereport(ERROR, (errmsg("afp email worker: afp.email_release_leases failed")));
     end_tx();
 }
@@ -540,13 +570,14 @@ afp_email_worker_main(Datum arg)
 
     BackgroundWorkerInitializeConnection(args.database, NULL, 0);
     pgstat_report_appname("afp email worker");
-    afp_delivery_slot_attach(AFP_ROLE_EMAIL, args.database);
+    afp_email_workers_attach(args.worker_index, args.worker_count, args.database);
     before_shmem_exit(email_worker_exit, (Datum) 0);
     /* never wait long for a row lock (the claim skips locked rows; recording may wait) */
     SetConfigOption("lock_timeout", "10s", PGC_SUSET, PGC_S_OVERRIDE);
 
     batch_context = AllocSetContextCreate(TopMemoryContext, "afp email batch", ALLOCSET_DEFAULT_SIZES);
-    ereport(LOG, (errmsg("afp email worker started for database \"%s\"", args.database)));
+    ereport(LOG, (errmsg("afp email worker %d of %d started for database \"%s\"",
+                         afp_email_worker_index() + 1, afp_email_worker_count(), args.database)));
 
     if (sigsetjmp(local_sigjmp_buf, 1) != 0)
     {
@@ -581,6 +612,9 @@ afp_email_worker_main(Datum arg)
         if (QueryCancelPending)
             QueryCancelPending = false;     /* nothing in flight to cancel */
         CHECK_FOR_INTERRUPTS();
+        /* WaitLatch returns at once for a set latch without looking at the postmaster: check here */
+        if (!PostmasterIsAlive())
+            proc_exit(1);
         if (ConfigReloadPending)
         {
             ConfigReloadPending = false;

@@ -4,7 +4,7 @@
  * Registered from _PG_init when afp is in shared_preload_libraries, started once recovery has
  * finished (BgWorkerStart_RecoveryFinished: on a standby nothing runs; after promotion it starts).
  * It connects to no database (shared catalogs only, which makes it visible in pg_stat_activity
- * like the logical replication launcher). It starts the channel workers (email and SMS, dynamic
+ * like the logical replication launcher). It starts the channel workers (email, SMS and push, dynamic
  * background workers) for the database named by afp.delivery_database, restarts each when it exits (with a growing delay
  * when it keeps failing right after start), replaces it when the setting changes and stops it
  * when the setting becomes empty. With afp.delivery_database empty it only sleeps.
@@ -36,16 +36,19 @@
 /* A channel worker the launcher supervises. */
 typedef struct ChildState
 {
-    const char *channel;                /* "email", "sms" */
+    const char *channel;                /* "email", "sms", "push" */
     const char *function;               /* bgw_function_name */
     BackgroundWorkerHandle *handle;     /* NULL when not running */
     TimestampTz started_at;             /* when it was registered */
     TimestampTz next_start_at;          /* earliest time for the next start */
     int         fast_failures;          /* consecutive exits soon after start */
     TimestampTz register_warned_at;     /* last "could not register" warning */
+    int         index;                  /* email: worker number, 0..afp.email_workers-1; else 0 */
 } ChildState;
 
-#define AFP_NUM_CHILDREN 2
+/* email, sms, push, and the further email workers (afp.email_workers > 1) */
+#define AFP_NUM_CHANNELS 3
+#define AFP_NUM_CHILDREN (AFP_NUM_CHANNELS + AFP_MAX_EMAIL_WORKERS - 1)
 
 typedef struct LauncherState
 {
@@ -76,6 +79,8 @@ launcher_start_worker(ChildState *c, const char *database)
     memset(&worker, 0, sizeof(worker));
     memset(&args, 0, sizeof(args));
     strlcpy(args.database, database, NAMEDATALEN);
+    args.worker_index = c->index;
+    args.worker_count = afp_email_workers;
     StaticAssertStmt(sizeof(AfpWorkerArgs) <= BGW_EXTRALEN, "worker arguments exceed bgw_extra");
     memcpy(worker.bgw_extra, &args, sizeof(args));
 
@@ -84,7 +89,10 @@ launcher_start_worker(ChildState *c, const char *database)
     worker.bgw_restart_time = BGW_NEVER_RESTART;   /* the launcher supervises */
     snprintf(worker.bgw_library_name, BGW_MAXLEN, "afp");
     snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", c->function);
-    snprintf(worker.bgw_name, BGW_MAXLEN, "afp %s worker", c->channel);
+    if (c->index > 0)
+        snprintf(worker.bgw_name, BGW_MAXLEN, "afp %s worker %d", c->channel, c->index + 1);
+    else
+        snprintf(worker.bgw_name, BGW_MAXLEN, "afp %s worker", c->channel);
     snprintf(worker.bgw_type, BGW_MAXLEN, "afp %s worker", c->channel);
     worker.bgw_main_arg = (Datum) 0;
     worker.bgw_notify_pid = MyProcPid;             /* state changes set our latch */
@@ -213,7 +221,7 @@ launcher_supervise(LauncherState *st)
     {
         ChildState *c = &st->children[i];
 
-        if (c->handle != NULL)
+        if (c->handle != NULL || c->channel == NULL || c->index >= afp_email_workers)
             continue;
         if (ms_until(c->next_start_at) == 0)
             launcher_start_worker(c, st->database);
@@ -234,6 +242,15 @@ afp_launcher_main(Datum arg)
     st.children[0].function = "afp_email_worker_main";
     st.children[1].channel = "sms";
     st.children[1].function = "afp_sms_worker_main";
+    st.children[2].channel = "push";
+    st.children[2].function = "afp_push_worker_main";
+    for (int i = AFP_NUM_CHANNELS; i < AFP_NUM_CHILDREN; i++)
+    {
+        /* email workers 2.. (started only up to afp.email_workers) */
+        st.children[i].channel = "email";
+        st.children[i].function = "afp_email_worker_main";
+        st.children[i].index = i - AFP_NUM_CHANNELS + 1;
+    }
 
     pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
     pqsignal(SIGHUP, SignalHandlerForConfigReload);

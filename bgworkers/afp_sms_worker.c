@@ -13,7 +13,8 @@
  *   3. record  one transaction, one statement: afp.outbox_record_results(..., 'http', ...)
  *              classifies the HTTP status with afp.outcome_rules (2xx sent, with the provider
  *              message id from the JSON "sid"; 429 and 5xx transient, Retry-After honoured; other
- *              4xx permanent).
+ *              4xx permanent; a 4xx code carries the JSON "code", e.g. "400 21211", which the
+ *              Twilio rules refine).
  *
  * Interrupts: every transfer has a progress callback that aborts it on SIGTERM, a cancel or die
  * request or postmaster death (afp_send_should_abort); CURLOPT_NOSIGNAL is set and host names are
@@ -37,6 +38,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/pmsignal.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -47,6 +49,9 @@
 #include "utils/wait_event.h"
 
 #include "afp_delivery.h"
+#include "afp_push.h"           /* afp_push_json_get: the provider's error code in a reply */
+#include "afp_ratelimit.h"
+#include "afp_send_timeout.h"
 
 #define SMS_MAX_SLOTS   256         /* upper bound of afp.sms_concurrency */
 #define SMS_RESP_MAX    8192        /* response bytes kept (the JSON with "sid") */
@@ -59,6 +64,7 @@ typedef struct SmsJob
     int32       attempts;
     char       *key;
     char       *recipient;
+    char       *provider;           /* afp.providers.name: rate limit and circuit breaker */
     char       *url;
     char       *sid;
     char       *token;
@@ -438,7 +444,30 @@ sms_release(SmsJob *j)
     j->slot = -1;
 }
 
-/* Sets the outcome of a finished transfer from the libcurl result and the HTTP status. */
+/*
+ * The provider's error code of a JSON error reply (Twilio: top-level numeric "code", e.g. 21211)
+ * into out; false when the reply has none (or not digits only).
+ */
+static bool
+sms_provider_error(SmsJob *j, char *out, size_t outsz)
+{
+    MemoryContext old = MemoryContextSwitchTo(sms_batch_context);   /* the parser's allocations */
+    bool        found = afp_push_json_get(j->resp, j->resp_len, "code", out, outsz);
+    size_t      i, len = strlen(out);
+
+    MemoryContextSwitchTo(old);
+    if (!found || len == 0 || len + 1 >= outsz)
+        return false;
+    for (i = 0; i < len; i++)
+        if (out[i] < '0' || out[i] > '9')
+            return false;
+    return true;
+}
+
+/*
+ * Sets the outcome of a finished transfer from the libcurl result and the HTTP status; the code
+ * of a 4xx reply carries the provider's error code when it has one ("400 21211").
+ */
 static void
 sms_finish(SmsJob *j, CURLcode rc)
 {
@@ -460,22 +489,93 @@ sms_finish(SmsJob *j, CURLcode rc)
             j->outcome = AFP_SEND_SENT;
         else
         {
+            char        perr[16];
+
             j->outcome = AFP_SEND_ERROR;
             snprintf(j->code, sizeof(j->code), "%ld", status);
+            if (status >= 400 && status < 500 && sms_provider_error(j, perr, sizeof(perr)))
+                snprintf(j->code, sizeof(j->code), "%ld %s", status, perr);
             sms_copy_clean(detail, sizeof(detail), j->resp);
             snprintf(j->message, sizeof(j->message), "HTTP %ld%s%s", status, detail[0] ? ": " : "", detail);
         }
     }
+    /* circuit breaker; a 429 pauses the provider for every worker (afp_ratelimit.c) */
+    afp_rate_report_send(j->provider, "http", j->outcome, j->code, j->retry_after);
     sms_release(j);
 }
 
-/* Sends the prepared jobs, at most concurrency at a time; returns when all have an outcome. */
+/* True when two provider names (either may be NULL) are the same. */
+static bool
+sms_same_provider(const char *a, const char *b)
+{
+    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/*
+ * Starts the not yet started jobs from index from on that their provider admits (rate limit,
+ * pause, circuit; afp_rate_gate) while slots are free. Jobs of a provider that is down or would
+ * wait too long are deferred. Returns the ms until a waiting job may be admitted, -1 if none waits.
+ */
+static long
+sms_start_admitted(SmsJob *jobs, int from, int n, int *active, int concurrency, long timeout_ms,
+                   int64 batch_start_ms)
+{
+    const char *waiting[8];
+    int         nwaiting = 0, slot = 0, i, k;
+    long        rate_wait = -1;
+
+    for (i = from; i < n && *active < concurrency; i++)
+    {
+        SmsJob     *j = &jobs[i];
+        long        wait;
+        int         retry_s;
+        bool        skip = false;
+
+        if (j->outcome != AFP_SEND_PENDING || j->slot >= 0)
+            continue;
+        for (k = 0; k < nwaiting && !skip; k++)
+            skip = sms_same_provider(waiting[k], j->provider);
+        if (skip)
+            continue;           /* its provider already said wait in this round */
+        switch (afp_rate_gate(j->provider, batch_start_ms, &wait, &retry_s, j->message, sizeof(j->message)))
+        {
+            case AFP_GATE_DEFER:
+                j->outcome = AFP_SEND_DEFERRED;
+                j->retry_after = retry_s;
+                continue;
+            case AFP_GATE_WAIT:
+                if (nwaiting < (int) lengthof(waiting))
+                    waiting[nwaiting++] = j->provider;
+                rate_wait = rate_wait < 0 ? wait : Min(rate_wait, wait);
+                continue;
+            case AFP_GATE_START:
+                break;
+        }
+        while (slot < concurrency && slot_easy[slot] != NULL)
+            slot++;
+        if (slot >= concurrency)
+            break;              /* cannot happen while *active < concurrency */
+        if (sms_start(j, slot, timeout_ms))
+            (*active)++;
+        else
+            afp_provider_report(j->provider, AFP_RESULT_ABORTED);  /* never sent: no verdict */
+    }
+    return rate_wait;
+}
+
+/*
+ * Sends the prepared jobs, at most concurrency at a time, each admitted by its provider's rate
+ * limit and circuit breaker; returns when all have an outcome. While a provider has no token the
+ * transfers in flight go on and the next starts when the bucket refills (no busy wait).
+ */
 static void
 sms_send(SmsJob *jobs, int n, int concurrency, long timeout_ms)
 {
-    int         next = 0, active = 0, running, i, slot;
+    int         next = 0, active = 0, running, i;
     CURLMsg    *msg;
     int         left;
+    long        rate_wait;
+    int64       batch_start_ms = afp_rate_now_ms();
 
     if (!sms_curl_ready)
     {
@@ -495,23 +595,16 @@ sms_send(SmsJob *jobs, int n, int concurrency, long timeout_ms)
             for (i = 0; i < n; i++)
                 if (jobs[i].outcome == AFP_SEND_PENDING)
                 {
+                    if (jobs[i].slot >= 0)
+                        afp_rate_report_send(jobs[i].provider, "http", AFP_SEND_ABORTED, NULL, -1);
                     sms_release(&jobs[i]);
                     jobs[i].outcome = AFP_SEND_ABORTED;
                 }
             return;
         }
-        for (slot = 0; next < n && active < concurrency && slot < concurrency; slot++)
-        {
-            if (slot_easy[slot] != NULL)
-                continue;
-            while (next < n && jobs[next].outcome != AFP_SEND_PENDING)
-                next++;
-            if (next >= n)
-                break;
-            if (sms_start(&jobs[next], slot, timeout_ms))
-                active++;
+        while (next < n && (jobs[next].outcome != AFP_SEND_PENDING || jobs[next].slot >= 0))
             next++;
-        }
+        rate_wait = sms_start_admitted(jobs, next, n, &active, concurrency, timeout_ms, batch_start_ms);
         curl_multi_perform(sms_multi, &running);
         while ((msg = curl_multi_info_read(sms_multi, &left)) != NULL)
         {
@@ -526,7 +619,9 @@ sms_send(SmsJob *jobs, int n, int concurrency, long timeout_ms)
             active--;
         }
         if (active > 0)
-            curl_multi_poll(sms_multi, NULL, 0, 100, NULL);
+            curl_multi_poll(sms_multi, NULL, 0, rate_wait >= 0 ? (int) Max(1, Min(100, rate_wait)) : 100, NULL);
+        else if (rate_wait >= 0)
+            afp_rate_sleep(Min(rate_wait, 1000));   /* nothing in flight: wait for a token */
         afp_send_absorb_interrupts();
     }
 }
@@ -607,6 +702,7 @@ sms_claim(SmsJob **jobs_out, int batch_size, double lease_s)
             j->attempts = DatumGetInt32(SPI_getbinval(tup, desc, SPI_fnumber(desc, "attempts"), &isnull));
             j->key = sms_col(tup, desc, "idempotency_key");
             j->recipient = sms_col(tup, desc, "recipient");
+            j->provider = sms_col(tup, desc, "provider");
             j->url = sms_col(tup, desc, "url");
             j->sid = sms_col(tup, desc, "account_sid");
             j->token = sms_col(tup, desc, "auth_token");
@@ -619,6 +715,7 @@ sms_claim(SmsJob **jobs_out, int batch_size, double lease_s)
         }
         n = (int) SPI_processed;
         MemoryContextSwitchTo(old);
+        afp_rate_sync();        /* providers' rate_per_sec / rate_burst into shared memory */
     }
     sms_end_tx();
     *jobs_out = jobs;
@@ -672,7 +769,8 @@ sms_record(SmsJob *jobs, int n, uint64 *sent, uint64 *failed)
         ids[i] = Int64GetDatum(j->id);
         attempts[i] = Int32GetDatum(j->attempts);
         outcomes[i] = CStringGetTextDatum(j->outcome == AFP_SEND_SENT ? "sent"
-                                          : j->outcome == AFP_SEND_ABORTED ? "aborted" : "error");
+                                          : j->outcome == AFP_SEND_ABORTED ? "aborted"
+                                          : j->outcome == AFP_SEND_DEFERRED ? "deferred" : "error");
         codes[i] = sms_text_or_null(j->outcome == AFP_SEND_ERROR ? j->code : NULL, &n_codes[i]);
         messages[i] = sms_text_or_null(j->outcome == AFP_SEND_SENT ? NULL : j->message, &n_messages[i]);
         /* the response may not be valid UTF-8: only well-formed text reaches the server */
@@ -727,7 +825,20 @@ sms_run_batch(void)
     MemoryContextSwitchTo(old);
 
     pgstat_report_activity(STATE_RUNNING, "afp sms worker: sending");
+    afp_send_timeout_begin();
     sms_send(jobs, n, concurrency, timeout_ms);
+    if (afp_send_timeout_end())
+    {
+        /* statement_timeout: the aborted transfers are transient failures (the attempt counts) */
+        for (i = 0; i < n; i++)
+            if (jobs[i].outcome == AFP_SEND_ABORTED)
+            {
+                jobs[i].outcome = AFP_SEND_ERROR;
+                strlcpy(jobs[i].code, AFP_SEND_TIMEOUT_CODE, sizeof(jobs[i].code));
+                strlcpy(jobs[i].message, AFP_SEND_TIMEOUT_MESSAGE, sizeof(jobs[i].message));
+            }
+        ereport(LOG, (errmsg("afp sms worker: statement_timeout; messages in flight will be retried")));
+    }
     sms_hosts_reset();
     if (QueryCancelPending)
     {
@@ -824,6 +935,9 @@ afp_sms_worker_main(Datum arg)
         if (QueryCancelPending)
             QueryCancelPending = false;
         CHECK_FOR_INTERRUPTS();
+        /* WaitLatch returns at once for a set latch without looking at the postmaster: check here */
+        if (!PostmasterIsAlive())
+            proc_exit(1);
         if (ConfigReloadPending)
         {
             ConfigReloadPending = false;

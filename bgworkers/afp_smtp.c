@@ -37,6 +37,7 @@
 #include <curl/curl.h>
 
 #include "afp_delivery.h"
+#include "afp_ratelimit.h"
 
 #define MAX_ACTIVE  256
 #define MAX_SOCKETS 1024
@@ -315,6 +316,53 @@ copy_clean(char *dst, size_t size, const char *s)
     dst[i] = '\0';
 }
 
+/*
+ * Connection pools per TLS profile. libcurl compares the TLS settings (CA file, verification)
+ * only when it reuses an smtps:// connection, not an smtp:// connection upgraded by STARTTLS: a
+ * connection verified against one provider's CA could otherwise carry the messages of another
+ * provider with other TLS settings to the same server. So every distinct (URL, STARTTLS mode,
+ * verification, CA file) gets its own connection cache, a share handle with
+ * CURL_LOCK_DATA_CONNECT (credentials are compared by libcurl itself).
+ */
+#define MAX_PROFILES 16
+
+typedef struct SmtpProfile
+{
+    char        key[512];
+    CURLSH     *share;
+} SmtpProfile;
+
+static SmtpProfile profiles[MAX_PROFILES];
+static int  n_profiles = 0;
+
+/* The share handle of job j's TLS profile, created on first use; NULL when there is no room
+ * (the caller then uses a fresh connection that is not kept). No palloc: handles are attached. */
+static CURLSH *
+smtp_share_for(const AfpSmtpJob *j)
+{
+    char        key[512];
+    int         len, i;
+    CURLSH     *sh;
+
+    len = snprintf(key, sizeof(key), "%s|%d|%d|%s", j->url ? j->url : "", j->starttls,
+                   j->tls_verify ? 1 : 0, j->ca_file ? j->ca_file : "");
+    if (len < 0 || len >= (int) sizeof(key))
+        return NULL;
+    for (i = 0; i < n_profiles; i++)
+        if (strcmp(profiles[i].key, key) == 0)
+            return profiles[i].share;
+    if (n_profiles >= MAX_PROFILES || (sh = curl_share_init()) == NULL)
+        return NULL;
+    if (curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK)
+    {
+        curl_share_cleanup(sh);
+        return NULL;
+    }
+    strlcpy(profiles[n_profiles].key, key, sizeof(profiles[n_profiles].key));
+    profiles[n_profiles].share = sh;
+    return profiles[n_profiles++].share;
+}
+
 /* Creates and attaches the easy handle of job j; false (with the job failed) on error. */
 static bool
 smtp_start(CURLM *m, AfpSmtpJob *j, int slot, long timeout_ms)
@@ -378,6 +426,17 @@ smtp_start(CURLM *m, AfpSmtpJob *j, int slot, long timeout_ms)
         curl_easy_setopt(e, CURLOPT_PASSWORD, j->password ? j->password : "");
     }
     curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+    {
+        CURLSH     *sh = smtp_share_for(j);
+
+        if (sh != NULL)
+            curl_easy_setopt(e, CURLOPT_SHARE, sh);
+        else
+        {
+            curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+            curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+        }
+    }
 
     if (curl_multi_add_handle(m, e) != CURLM_OK)
     {
@@ -467,7 +526,17 @@ smtp_finish(CURLM *m, AfpSmtpJob *j, CURLcode rc)
     return true;
 }
 
-/* Sends the jobs; see afp_delivery.h. */
+/* True when two provider names (either may be NULL) are the same. */
+static bool
+smtp_same_provider(const char *a, const char *b)
+{
+    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/*
+ * Sends the jobs; see afp_delivery.h. Jobs start in order, except that a job whose provider
+ * must wait (rate limit, pause, half-open probe) does not hold up the jobs of other providers.
+ */
 void
 afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
 {
@@ -475,6 +544,9 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
     int         next = 0, active = 0;
     bool        poisoned = false;
     int         i;
+    int64       batch_start_ms = afp_rate_now_ms();
+    const char *waiting[8];     /* providers that said wait in the current round */
+    int         nwaiting;
 
     concurrency = Max(1, Min(concurrency, MAX_ACTIVE));
     m = smtp_multi(concurrency);
@@ -489,6 +561,7 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
         CURLMsg    *msg;
         int         queued, running = 0;
         CURLMcode   mc;
+        long        rate_wait = -1;
 
         if (afp_send_should_abort())
             break;
@@ -500,20 +573,52 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
             m = smtp_multi(concurrency);
             poisoned = false;
         }
-        while (!poisoned && active < concurrency && next < njobs)
+        /* next: the first job not started yet (started ones have an easy handle or an outcome) */
+        while (next < njobs && (jobs[next].outcome != AFP_SEND_PENDING || jobs[next].easy != NULL))
+            next++;
+        nwaiting = 0;
+        for (i = next; !poisoned && active < concurrency && i < njobs; i++)
         {
-            AfpSmtpJob *j = &jobs[next++];
-            int         slot;
+            AfpSmtpJob *j = &jobs[i];
+            int         slot, k;
+            long        wait;
+            AfpGate     gate;
+            bool        skip = false;
 
-            if (j->outcome != AFP_SEND_PENDING)
-                continue;       /* already failed while building */
+            if (j->outcome != AFP_SEND_PENDING || j->easy != NULL)
+                continue;       /* in flight, or already failed while building */
+            for (k = 0; k < nwaiting && !skip; k++)
+                skip = smtp_same_provider(waiting[k], j->provider);
+            if (skip)
+                continue;       /* its provider said wait in this round: other providers' rows go on */
+            /* the provider's rate limit and circuit breaker (afp_ratelimit.c): wait or give back */
+            gate = afp_rate_gate(j->provider, batch_start_ms, &wait, &j->retry_after,
+                                 j->message, sizeof(j->message));
+            if (gate == AFP_GATE_WAIT)
+            {
+                if (nwaiting < (int) lengthof(waiting))
+                    waiting[nwaiting++] = j->provider;
+                rate_wait = rate_wait < 0 ? wait : Min(rate_wait, wait);
+                continue;
+            }
+            if (gate == AFP_GATE_DEFER)
+            {
+                j->outcome = AFP_SEND_DEFERRED;
+                continue;
+            }
             for (slot = 0; slot < MAX_ACTIVE && active_easy[slot] != NULL; slot++)
                 ;
             if (slot < MAX_ACTIVE && smtp_start(m, j, slot, timeout_ms))
                 active++;
+            else
+                afp_rate_report_send(j->provider, "smtp", AFP_SEND_ABORTED, NULL, -1);  /* never sent */
         }
         if (active == 0)
+        {
+            if (rate_wait >= 0)
+                afp_rate_sleep(Min(rate_wait, 1000));  /* nothing in flight: wait for a token */
             continue;
+        }
 
         mc = curl_multi_perform(m, &running);
         if (mc != CURLM_OK)
@@ -532,10 +637,11 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
                 continue;
             if (smtp_finish(m, j, msg->data.result))
                 poisoned = true;
+            afp_rate_report_send(j->provider, "smtp", j->outcome, j->code, -1);
             active--;
         }
         if (active > 0)
-            curl_multi_poll(m, NULL, 0, 100, NULL);
+            curl_multi_poll(m, NULL, 0, rate_wait >= 0 ? (int) Max(1, Min(100, rate_wait)) : 100, NULL);
     }
 
     if (poisoned)
@@ -550,6 +656,7 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
             smtp_release(multi, j);
         if (j->outcome == AFP_SEND_PENDING)
         {
+            afp_rate_report_send(j->provider, "smtp", AFP_SEND_ABORTED, NULL, -1);
             j->outcome = AFP_SEND_ABORTED;
             strlcpy(j->code, "aborted", sizeof(j->code));
             strlcpy(j->message, "transfer aborted (shutdown or cancel)", sizeof(j->message));
@@ -578,4 +685,8 @@ afp_smtp_cleanup(void)
     }
     curl_multi_cleanup(multi);
     multi = NULL;
+    /* the per-profile connection caches (their sockets are shut down already) */
+    for (i = 0; i < n_profiles; i++)
+        curl_share_cleanup(profiles[i].share);
+    n_profiles = 0;
 }

@@ -23,16 +23,80 @@ typedef struct pdf_cli {
     FILE *out;
     int quiet;
     int progress_shown;
+    int tty;                    /* stderr is a terminal: show the progress line */
     time_t last_progress;
     int write_failed;
+    afp_cli_input input;        /* mapped input (pages behind the converter are dropped) */
 } pdf_cli;
+
+/* One file read for --resources DIR. */
+typedef struct pdf_res_file {
+    char type[12];
+    char name[64];
+    uint8_t *data;             /* NULL: not found */
+    size_t len;
+} pdf_res_file;
+
+/* The --resources directory and the files read from it. */
+typedef struct pdf_res_dir {
+    const char *dir;
+    pdf_res_file *items;
+    size_t count;
+} pdf_res_dir;
+
+/* Resolver for --resources DIR: DIR/NAME, then DIR/NAME.EXT with the extensions of the type
+ * (overlay .ovl .afp, segment .psg .afp, object/image .afp .obj .jpg .jpeg .png .tif .tiff,
+ * font .ttf .otf), each also with the name in lower case. Names with '/' or ".." are refused. */
+static int
+pdf_cli_resolve(void *ctx, const char *type, const char *name, const uint8_t **data, size_t *len)
+{
+    static const char *const ovl[] = {"", ".ovl", ".afp", NULL};
+    static const char *const seg[] = {"", ".psg", ".afp", NULL};
+    static const char *const obj[] = {"", ".afp", ".obj", ".jpg", ".jpeg", ".png", ".tif", ".tiff", NULL};
+    static const char *const fnt[] = {"", ".ttf", ".otf", NULL};
+    pdf_res_dir *d = ctx;
+    const char *const *exts = strcmp(type, "overlay") == 0 ? ovl : strcmp(type, "segment") == 0 ? seg
+                            : strcmp(type, "font") == 0 ? fnt : obj;
+    char path[4096], lower[64];
+    size_t i;
+    int k, c;
+    pdf_res_file *f;
+
+    if (d->dir == NULL || name[0] == '\0' || strchr(name, '/') || strstr(name, "..") ||
+        strlen(name) >= sizeof(lower))
+        return 0;
+    for (i = 0; i < d->count; i++)
+        if (strcmp(d->items[i].type, type) == 0 && strcmp(d->items[i].name, name) == 0)
+        {
+            *data = d->items[i].data;
+            *len = d->items[i].len;
+            return d->items[i].data != NULL;
+        }
+    for (i = 0; name[i]; i++)
+        lower[i] = (char) (name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+    lower[i] = '\0';
+    d->items = afp_realloc(d->items, (d->count + 1) * sizeof(pdf_res_file));
+    f = &d->items[d->count++];
+    memset(f, 0, sizeof(*f));
+    snprintf(f->type, sizeof(f->type), "%s", type);
+    snprintf(f->name, sizeof(f->name), "%s", name);
+    for (k = 0; exts[k] && f->data == NULL; k++)
+        for (c = 0; c < 2 && f->data == NULL; c++)
+        {
+            snprintf(path, sizeof(path), "%s/%s%s", d->dir, c ? lower : name, exts[k]);
+            f->data = afp_cli_read_file(path, &f->len, 1);
+        }
+    *data = f->data;
+    *len = f->len;
+    return f->data != NULL;
+}
 
 /* Prints the command's usage. */
 static void
 pdf_usage(FILE *f)
 {
     fprintf(f,
-            "usage: afp pdf IN.afp OUT.pdf [--options JSON] [--quiet]\n"
+            "usage: afp pdf IN.afp OUT.pdf [--options JSON] [--resources DIR] [--quiet]\n"
             "\n"
             "Converts an AFP (MO:DCA) print stream to PDF: text stays searchable text in embedded\n"
             "Liberation fonts, rules, IOCA images and overlays are drawn. OUT.pdf '-' writes to\n"
@@ -42,6 +106,11 @@ pdf_usage(FILE *f)
             "                                              reference the standard 14 fonts\n"
             "  \"compress\": true | false                    Flate-compress streams (default true)\n"
             "  \"title\": \"...\"                              document title\n"
+            "--resources DIR: overlays, page segments, objects and fonts the file lacks are read\n"
+            "from DIR/NAME or DIR/NAME.ovl|.psg|.afp|.png|.jpg|.tif|.ttf … (see docs/conversion.md).\n"
+            "--font-map FILE.json: font replacements, a JSON array of {\"char_set\"|\"coded_font\":\n"
+            "PATTERN, [\"code_page\": PATTERN,] \"liberation\": \"sans|serif|mono\" [\"style\": ...] |\n"
+            "\"base14\": NAME | \"file\": PATH}; the first match wins over the defaults.\n"
             "--quiet suppresses warnings and the progress line. Exit 0 success, 2 error.\n");
 }
 
@@ -75,14 +144,16 @@ pdf_cli_warning(void *p, const char *msg)
     fprintf(stderr, "afp: %s: warning: %s\n", c->in, msg);
 }
 
-/* Conversion callback: progress after each page (at most twice a second, terminals only). */
+/* Conversion callback: progress after each page. Releases the mapped input behind the page
+ * just written; shows the progress line (once a second, terminals only). */
 static void
 pdf_cli_progress(void *p, int64_t pages, int64_t offset, int64_t total)
 {
     pdf_cli *c = p;
     time_t now = time(NULL);
 
-    if (c->quiet || now == c->last_progress)
+    afp_cli_input_release(&c->input, offset);
+    if (!c->tty || c->quiet || now == c->last_progress)
         return;
     c->last_progress = now;
     fprintf(stderr, "\r\033[Kafp pdf: %lld pages, %3.0f%% of %s", (long long) pages,
@@ -98,19 +169,26 @@ afp_cli_pdf(int argc, char **argv)
     const char *in = NULL, *outp = NULL, *json = NULL;
     afp_pdf_options opts;
     pdf_cli cli;
+    pdf_res_dir resdir;
+    const char *fontmap = NULL;        /* --font-map FILE.json */
     afp_error err;
     afp_buf rest;
-    uint8_t *buf;
+    const uint8_t *buf;
     size_t len;
     char *tmp = NULL;
     int i, rc = 0;
     afp_status st;
 
     memset(&cli, 0, sizeof(cli));
+    memset(&resdir, 0, sizeof(resdir));
     for (i = 0; i < argc; i++)
     {
         if (strcmp(argv[i], "--options") == 0 && i + 1 < argc)
             json = argv[++i];
+        else if (strcmp(argv[i], "--resources") == 0 && i + 1 < argc)
+            resdir.dir = argv[++i];
+        else if (strcmp(argv[i], "--font-map") == 0 && i + 1 < argc)
+            fontmap = argv[++i];
         else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
             cli.quiet = 1;
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
@@ -147,9 +225,26 @@ afp_cli_pdf(int argc, char **argv)
         fprintf(stderr, "afp: pdf: %s\n", err.message);
         return 2;
     }
-    buf = afp_cli_read_file(in, &len, 0);
-    if (buf == NULL)
+    if (fontmap)
+    {
+        size_t mlen;
+        uint8_t *m = afp_cli_read_file(fontmap, &mlen, 0);
+        afp_status mst = m ? afp_pdf_font_map_parse(&opts, (const char *) m, mlen, fontmap, &err)
+                           : AFP_ERR_ARGUMENT;
+
+        afp_free(m);
+        if (mst != AFP_OK)
+        {
+            if (m)
+                fprintf(stderr, "afp: pdf: --font-map %s\n", err.message);
+            afp_pdf_options_free(&opts);
+            return 2;
+        }
+    }
+    if (afp_cli_input_open(in, &cli.input, 0) != 0)
         return 2;
+    buf = cli.input.data;
+    len = cli.input.len;
     cli.in = in;
     if (strcmp(outp, "-") == 0)
         cli.out = stdout;
@@ -160,7 +255,7 @@ afp_cli_pdf(int argc, char **argv)
         tmp = malloc(n);
         if (tmp == NULL)
         {
-            afp_free(buf);
+            afp_cli_input_close(&cli.input);
             return 2;
         }
         snprintf(tmp, n, "%s.tmp", outp);
@@ -169,17 +264,20 @@ afp_cli_pdf(int argc, char **argv)
         {
             fprintf(stderr, "afp: cannot write %s: %s\n", tmp, strerror(errno));
             free(tmp);
-            afp_free(buf);
+            afp_cli_input_close(&cli.input);
             return 2;
         }
     }
-    if (!isatty(fileno(stderr)))
-        cli.last_progress = (time_t) -1, opts.progress = NULL;
-    else
-        opts.progress = pdf_cli_progress;
+    cli.tty = isatty(fileno(stderr));
+    opts.progress = pdf_cli_progress;
     opts.warning = pdf_cli_warning;
     opts.write = pdf_cli_write;
     opts.cb_ctx = &cli;
+    if (resdir.dir)
+    {
+        opts.resolve = pdf_cli_resolve;
+        opts.resolve_ctx = &resdir;
+    }
     afp_buf_init(&rest);
     st = afp_to_pdf(buf, len, &opts, &rest, NULL, &err);
     if (cli.progress_shown)
@@ -216,6 +314,10 @@ afp_cli_pdf(int argc, char **argv)
         fflush(stdout);
     free(tmp);
     afp_buf_free(&rest);
-    afp_free(buf);
+    afp_cli_input_close(&cli.input);
+    for (i = 0; i < (int) resdir.count; i++)
+        afp_free(resdir.items[i].data);
+    afp_free(resdir.items);
+    afp_pdf_options_free(&opts);
     return rc;
 }

@@ -33,6 +33,8 @@ afp_pdf_options_init(afp_pdf_options *o)
     memset(o, 0, sizeof(*o));
     o->missing = AFP_PDF_MISSING_ERROR;
     o->compress = 1;
+    o->font_map_table = 1;
+    o->raster_fonts = 1;
 }
 
 /* Reads the JSON options object. */
@@ -58,7 +60,9 @@ afp_pdf_options_parse(afp_pdf_options *o, const char *json, size_t len, afp_erro
         const char *k = root->keys[i];
         const afp_json *v = root->items[i];
 
-        if (strcmp(k, "missing") == 0 && v->type == AFP_JSON_STRING &&
+        if (strcmp(k, "font_map") == 0 || strcmp(k, "raster_fonts") == 0)
+            st = cv_fontsel_option(o, k, v, err);     /* afp_convert_fontsel.c */
+        else if (strcmp(k, "missing") == 0 && v->type == AFP_JSON_STRING &&
             (strcmp(v->string, "error") == 0 || strcmp(v->string, "warn") == 0 ||
              strcmp(v->string, "ignore") == 0))
             o->missing = v->string[0] == 'e' ? AFP_PDF_MISSING_ERROR
@@ -69,9 +73,35 @@ afp_pdf_options_parse(afp_pdf_options *o, const char *json, size_t len, afp_erro
         else if (strcmp(k, "compress") == 0 &&
                  (v->type == AFP_JSON_TRUE || v->type == AFP_JSON_FALSE))
             o->compress = v->type == AFP_JSON_TRUE;
+        else if (strcmp(k, "compress") == 0 && v->type == AFP_JSON_NUMBER && v->number >= 1 &&
+                 v->number <= 9 && v->number == (int) v->number)
+        {
+            o->compress = 1;
+            o->compress_level = (int) v->number;
+        }
+        else if (strcmp(k, "copies") == 0 &&
+                 (v->type == AFP_JSON_TRUE || v->type == AFP_JSON_FALSE))
+            o->copies_pages = v->type == AFP_JSON_TRUE;
+        else if (strcmp(k, "copies") == 0)
+            st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
+                               "options.copies: expected true or false");
         else if (strcmp(k, "title") == 0 && v->type == AFP_JSON_STRING &&
                  v->string_len < sizeof(o->title))
             memcpy(o->title, v->string, v->string_len + 1);
+        else if (strcmp(k, "author") == 0 && v->type == AFP_JSON_STRING &&
+                 v->string_len < sizeof(o->author))
+            memcpy(o->author, v->string, v->string_len + 1);
+        else if (strcmp(k, "pdfa") == 0 && v->type == AFP_JSON_STRING &&
+                 (strcmp(v->string, "2b") == 0 || strcmp(v->string, "2B") == 0))
+            o->pdfa = 2;
+        else if (strcmp(k, "pdfa") == 0 && v->type == AFP_JSON_FALSE)
+            o->pdfa = 0;
+        else if (strcmp(k, "author") == 0)
+            st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
+                               "options.author: expected a string of at most 255 bytes");
+        else if (strcmp(k, "pdfa") == 0)
+            st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
+                               "options.pdfa: expected \"2b\" (PDF/A-2b) or false");
         else if (strcmp(k, "missing") == 0)
             st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
                                "options.missing: expected \"error\", \"warn\" or \"ignore\"");
@@ -80,16 +110,21 @@ afp_pdf_options_parse(afp_pdf_options *o, const char *json, size_t len, afp_erro
                                "options.fonts: expected \"embed\" or \"base14\"");
         else if (strcmp(k, "compress") == 0)
             st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
-                               "options.compress: expected true or false");
+                               "options.compress: expected true, false or a zlib level 1-9");
         else if (strcmp(k, "title") == 0)
             st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
                                "options.title: expected a string of at most 255 bytes");
         else
             st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
                                "options: unknown key \"%.100s\" (known: missing, fonts, compress, "
-                               "title)", k);
+                               "title, author, pdfa, copies, font_map, raster_fonts)", k);
     }
     afp_json_free(root);
+    if (st == AFP_OK && o->pdfa && o->base14)
+        st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
+                           "options.fonts: \"base14\" cannot be combined with \"pdfa\": \"2b\" "
+                           "(PDF/A requires every font to be embedded; drop \"fonts\" or use "
+                           "\"embed\")");
     return st;
 }
 
@@ -174,6 +209,8 @@ scan(cv_ctx *ctx)
         if ((++n & 4095) == 0 && afp_check_interrupt())
             return afp_error_set(ctx->err, AFP_ERR_INTERRUPTED, sf.offset, afp_sf_abbr(sf.id),
                                  "interrupted");
+        if ((sf.id == 0xD3A889 || sf.id == 0xD3A989) && !in_page)
+            pdf_fontsel_note(&ctx->fonts, &sf, ctx->len);   /* BFN/EFN (afp_convert_fontsel.c) */
         if (type == AFP_SF_BEGIN)
         {
             if (depth >= CV_MAX_DEPTH)
@@ -185,6 +222,8 @@ scan(cv_ctx *ctx)
                 cv_token(sf.data, sf.data_len, brs_name);
                 brs_fqn(&sf, &brs_q, &brs_qlen);
             }
+            if (cat == 0xCD && ctx->fm_offset < 0)
+                ctx->fm_offset = sf.offset;         /* the first form map (afp_convert_formmap.c) */
             if (cat == 0xAF && containers == 0 && !in_page)
             {
                 in_page = 1;
@@ -275,8 +314,9 @@ cv_missing(cv_ctx *ctx, const afp_sf *sf, const char *what, const char *name, do
 {
     if (ctx->opts->missing == AFP_PDF_MISSING_ERROR)
         return afp_error_set(ctx->err, AFP_ERR_FORMAT, sf->offset, afp_sf_abbr(sf->id),
-                             "%s %s is not in the file's resource group (option "
-                             "{\"missing\": \"warn\"} draws a placeholder instead)", what, name);
+                             "%s %s is not in the file's resource group%s (option "
+                             "{\"missing\": \"warn\"} draws a placeholder instead)", what, name,
+                             ctx->opts->resolve ? " nor in the resource library" : "");
     if (ctx->opts->missing == AFP_PDF_MISSING_WARN)
     {
         cv_warn(ctx, "at byte offset %lld in %s: %s %s is not in the file's resource group; a "
@@ -303,10 +343,15 @@ cv_font(cv_ctx *ctx, const afp_font_ref *f)
             afp_buf data;
             afp_error ignored;
 
+            size_t blen;
+            const uint8_t *b = cv_res_bytes(ctx, r, &blen);
+
             r->font_tried = 1;
             afp_buf_init(&data);
-            afp_reader_init(&rd, ctx->buf, r->end);
-            rd.pos = r->start;
+            if (r->raw)            /* an external font file (resolver) */
+                afp_buf_append(&data, b, blen);
+            afp_reader_init(&rd, b, r->raw ? 0 : r->end);
+            rd.pos = r->raw ? 0 : r->start;
             while (afp_reader_next(&rd, &sf, &ignored) == 1)
                 if (sf.id == 0xD3EE92)     /* OCD */
                     afp_buf_append(&data, sf.data, sf.data_len);
@@ -320,9 +365,14 @@ cv_font(cv_ctx *ctx, const afp_font_ref *f)
             return r->font;
     }
     if (ctx->last_pf && ctx->last_dofont == f->dofont && ctx->last_mono == f->mono &&
-        strcmp(ctx->last_fcs, f->fcs) == 0)
+        strcmp(ctx->last_fcs, f->fcs) == 0 && strcmp(ctx->last_cf, f->cf) == 0 &&
+        ctx->last_cp == (f->icp ? (const void *) f->icp : (const void *) f->cp) &&
+        ctx->last_size == pdf_font_size(f))
         return ctx->last_pf;
-    ctx->last_pf = pdf_font_for(&ctx->fonts, &ctx->w, f);
+    ctx->last_pf = pdf_font_resolve(&ctx->fonts, &ctx->w, f);  /* afp_convert_fontsel.c */
+    ctx->last_cp = f->icp ? (const void *) f->icp : (const void *) f->cp;
+    memcpy(ctx->last_cf, f->cf, sizeof(ctx->last_cf));
+    ctx->last_size = pdf_font_size(f);
     ctx->last_dofont = f->dofont;
     ctx->last_mono = f->mono;
     memcpy(ctx->last_fcs, f->fcs, sizeof(ctx->last_fcs));
@@ -372,9 +422,13 @@ parse_mdr(cv_ctx *ctx, const afp_sf *sf)
         if (font && name && lid >= 0)
         {
             afp_font_ref *f = &ctx->text.fonts[lid];
-            cv_res *r = cv_find_res(ctx, NULL, name, nlen, 0x92);
+            afp_status rst;
+            cv_res *r = cv_lookup(ctx, "font", NULL, name, nlen, 0x92, &rst);
             char shown[64];
             size_t i, j = 0;
+
+            if (rst != AFP_OK)
+                return rst;
 
             *f = ctx->text.deffont;
             f->dbcs = 1;
@@ -435,6 +489,8 @@ cv_walk_space(cv_ctx *ctx, afp_reader *r, cv_space *sp, uint8_t cat)
     uint64_t n = 0;
 
     memset(&obj, 0, sizeof(obj));
+    if (ctx->cv)
+        ctx->cv->rgb_only = ctx->opts->pdfa != 0;    /* PDF/A: no DeviceCMYK in content */
     while ((rc = afp_reader_next(r, &sf, ctx->err)) == 1)
     {
         uint8_t type = afp_sf_type(sf.id), c = afp_sf_category(sf.id);
@@ -593,7 +649,8 @@ render_page(cv_ctx *ctx, afp_reader *r, cv_canvas *canvas)
     cv_space sp;
     afp_status st;
     int content, page;
-    afp_buf head;
+    afp_buf head, fmhead;
+    double mw, mh;
 
     cv_canvas_reset(canvas);
     memset(&sp, 0, sizeof(sp));
@@ -615,10 +672,22 @@ render_page(cv_ctx *ctx, afp_reader *r, cv_canvas *canvas)
             sp.w = 8.5 * 72;
             sp.h = 11 * 72;
         }
+        /* the form map: medium overlays, medium size, page position (afp_convert_formmap.c) */
+        afp_buf_init(&fmhead);
+        st = cv_formmap_page(ctx, &sp, &fmhead, &mw, &mh);
+        if (st != AFP_OK)
+        {
+            afp_buf_free(&fmhead);
+            return st;
+        }
+        sp.w = mw;
+        sp.h = mh;
         afp_buf_init(&head);
         afp_buf_printf(&head, "1 0 0 -1 0 ");
         pdf_num(&head, sp.h);
         afp_buf_printf(&head, " cm\n");
+        afp_buf_append(&head, fmhead.data, fmhead.len);
+        afp_buf_free(&fmhead);
         content = pdfw_alloc(&ctx->w);
         page = pdfw_alloc(&ctx->w);
         pdfw_stream2(&ctx->w, content, "", head.data, head.len, canvas->cs.data, canvas->cs.len,
@@ -636,6 +705,7 @@ render_page(cv_ctx *ctx, afp_reader *r, cv_canvas *canvas)
         pdfw_end(&ctx->w);
         ctx->pages = afp_text_grow(ctx->pages, &ctx->cappages, ctx->npages + 1, sizeof(int));
         ctx->pages[ctx->npages++] = page;
+        cv_formmap_page_done(ctx, content, sp.w, sp.h);
     }
     return st;
 }
@@ -700,6 +770,8 @@ render_pages(cv_ctx *ctx)
                 if (container_category(stack[--depth]))
                     containers--;
         }
+        else if (sf.id == 0xD3ABCC && containers == 0)
+            cv_formmap_imm(ctx, &sf);          /* IMM: medium map for the next pages */
     }
     cv_canvas_free(&canvas);
     if (st == AFP_OK && rc < 0)
@@ -712,10 +784,11 @@ render_pages(cv_ctx *ctx)
 static void
 finish_document(cv_ctx *ctx)
 {
-    afp_buf fonts;
+    afp_buf fonts, cat;
     int catalog = pdfw_alloc(&ctx->w), info = pdfw_alloc(&ctx->w), outlines;
     size_t i;
 
+    cv_formmap_finish(ctx);    /* copies of a front side without its back */
     afp_buf_init(&fonts);
     pdf_fonts_write(&ctx->fonts, &ctx->w, &fonts);
     ctx->stats.fonts = (int64_t) ctx->fonts.count;
@@ -743,24 +816,53 @@ finish_document(cv_ctx *ctx)
     pdfw_end(&ctx->w);
     fonts.len = 0;
     outlines = cv_outline_write(ctx, &fonts);  /* page groups: bookmarks, metadata into fonts */
-    pdfw_begin(&ctx->w, catalog);
-    pdfw_printf(&ctx->w, "<< /Type /Catalog /Pages %d 0 R", ctx->pages_obj);
-    if (outlines)
-        pdfw_printf(&ctx->w, " /Outlines %d 0 R /PageMode /UseOutlines", outlines);
-    pdfw_printf(&ctx->w, " >>");
-    pdfw_end(&ctx->w);
-    pdfw_begin(&ctx->w, info);
     if (ctx->opts->title[0])
     {
         afp_buf_printf(&fonts, " /Title ");
         pdf_text_string(&fonts, ctx->opts->title, strlen(ctx->opts->title));
     }
-    pdfw_printf(&ctx->w, "<< /Producer (afp afp_to_pdf)");
+    if (ctx->opts->author[0])
+    {
+        afp_buf_printf(&fonts, " /Author ");
+        pdf_text_string(&fonts, ctx->opts->author, strlen(ctx->opts->author));
+    }
+    afp_buf_init(&cat);
+    if (ctx->opts->pdfa)
+    {
+        /* PDF/A: the Info entries are re-encoded with the dates, XMP and output intent added */
+        afp_buf in;
+        uint8_t seed[64];
+        int64_t facts[2] = {(int64_t) ctx->len, (int64_t) ctx->npages};
+        size_t k = ctx->len < 48 ? ctx->len : 48;
+
+        memcpy(seed, facts, sizeof(facts));
+        if (k > 0)
+            memcpy(seed + sizeof(facts), ctx->buf + ctx->len - k, k);
+        afp_buf_init(&in);
+        afp_buf_printf(&in, " /Producer (afp afp_to_pdf)");
+        afp_buf_append(&in, fonts.data, fonts.len);
+        fonts.len = 0;
+        pdfa_finish(&ctx->w, &in, &fonts, &cat, seed, sizeof(facts) + k);
+        afp_buf_free(&in);
+    }
+    pdfw_begin(&ctx->w, catalog);
+    pdfw_printf(&ctx->w, "<< /Type /Catalog /Pages %d 0 R", ctx->pages_obj);
+    if (outlines)
+        pdfw_printf(&ctx->w, " /Outlines %d 0 R /PageMode /UseOutlines", outlines);
+    pdfw_append(&ctx->w, cat.data, cat.len);
+    cat.len = 0;
+    cv_formmap_catalog(ctx, &cat);             /* duplex and copies of the form map */
+    pdfw_append(&ctx->w, cat.data, cat.len);
+    pdfw_printf(&ctx->w, " >>");
+    pdfw_end(&ctx->w);
+    pdfw_begin(&ctx->w, info);
+    pdfw_printf(&ctx->w, "<<%s", ctx->opts->pdfa ? "" : " /Producer (afp afp_to_pdf)");
     pdfw_append(&ctx->w, fonts.data, fonts.len);
     pdfw_printf(&ctx->w, " >>");
     pdfw_end(&ctx->w);
     pdfw_finish(&ctx->w, catalog, info);
     afp_buf_free(&fonts);
+    afp_buf_free(&cat);
 }
 
 /* Passes a warning of the font module on. */
@@ -786,24 +888,34 @@ afp_to_pdf(const uint8_t *buf, size_t len, const afp_pdf_options *opts, afp_buf 
         afp_pdf_options_init(&defaults);
         opts = &defaults;
     }
+    if (opts->pdfa && opts->base14)
+        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "options.fonts: \"base14\" cannot "
+                             "be combined with \"pdfa\": \"2b\" (PDF/A embeds every font)");
     memset(&ctx, 0, sizeof(ctx));
     ctx.buf = buf;
     ctx.len = len;
     ctx.opts = opts;
     ctx.err = err;
     pdfw_init(&ctx.w, opts->compress);
+    ctx.w.pdfa = opts->pdfa;
+    ctx.w.level = opts->compress_level;
     pdf_fonts_init(&ctx.fonts, opts->font_dir, opts->base14);
     ctx.fonts.warn = font_warn;
     ctx.fonts.warn_ctx = &ctx;
     afp_buf_init(&ctx.xobjects);
     afp_text_ctx_init(&ctx.text, buf, len, NULL, 1);
+    ctx.fm_offset = -1;
     st = scan(&ctx);
+    if (st == AFP_OK)
+        st = cv_formmap_read(&ctx);
     if (st == AFP_OK && ctx.total_pages == 0)
         st = afp_error_set(err, AFP_ERR_FORMAT, -1, NULL,
                            "no pages: the input has no page (BPG … EPG outside resource groups) "
                            "to convert%s", ctx.nres ? ", only resources" : "");
     if (st == AFP_OK)
         st = afp_text_collect_resources(&ctx.text, err);
+    if (st == AFP_OK)
+        st = pdf_fontsel_init(&ctx.fonts, buf, len, opts, err);   /* font map, raster fonts */
     if (st == AFP_OK)
     {
         if (opts->write)
@@ -817,6 +929,11 @@ afp_to_pdf(const uint8_t *buf, size_t len, const afp_pdf_options *opts, afp_buf 
         ctx.resources_obj = pdfw_alloc(&ctx.w);
         st = render_pages(&ctx);
     }
+    if (st == AFP_OK && opts->pdfa && pdf_fonts_unembedded(&ctx.fonts) != NULL)
+        st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
+                           "PDF/A-2b: font %s would not be embedded (its Liberation font file "
+                           "cannot be read; set font_dir or $AFP_FONT_DIR)",
+                           pdf_fonts_unembedded(&ctx.fonts));
     if (st == AFP_OK)
     {
         finish_document(&ctx);
@@ -831,6 +948,8 @@ afp_to_pdf(const uint8_t *buf, size_t len, const afp_pdf_options *opts, afp_buf 
             *stats = ctx.stats;
     }
     pdf_fonts_free(&ctx.fonts);
+    cv_formmap_free(&ctx);
+    cv_resolve_free(&ctx);
     afp_text_ctx_free(&ctx.text);
     afp_buf_free(&ctx.xobjects);
     afp_free(ctx.res);

@@ -40,12 +40,14 @@ void
 cv_canvas_reset(cv_canvas *c)
 {
     afp_buf cs = c->cs, tj = c->tj;
+    int rgb_only = c->rgb_only;
 
     memset(c, 0, sizeof(*c));
     c->cs = cs;
     c->tj = tj;
     c->cs.len = 0;
     c->tj.len = 0;
+    c->rgb_only = rgb_only;
 }
 
 /* Releases a canvas. */
@@ -95,7 +97,18 @@ cv_text_end(cv_canvas *c)
 void
 cv_fill(cv_canvas *c, int space, const double *v)
 {
-    int n = space == 1 ? 3 : space == 4 ? 4 : space == 2 ? 1 : 0, k;
+    int n, k;
+    double rgb[3];
+
+    if (space == 4 && c->rgb_only)
+    {
+        /* PDF/A with an sRGB output intent: DeviceCMYK is not allowed, use RGB */
+        for (k = 0; k < 3; k++)
+            rgb[k] = (1 - v[k]) * (1 - v[3]);
+        space = 1;
+        v = rgb;
+    }
+    n = space == 1 ? 3 : space == 4 ? 4 : space == 2 ? 1 : 0;
 
     if (c->fill_space == space)
     {
@@ -127,6 +140,22 @@ text_color(cv_canvas *c)
     cv_fill(c, c->want_space, c->want);
 }
 
+/* Glyph code and advance of u in pf. In PDF/A mode a character the font lacks would show the
+ * .notdef glyph (code 0 of an Identity-H font), which PDF/A-2 forbids: U+FFFD, else '?', else
+ * a space is shown instead. */
+static void
+glyph_for(cv_ctx *ctx, pdf_font *pf, uint32_t u, unsigned *code, int *w)
+{
+    static const uint32_t subst[3] = {0xFFFD, '?', ' '};
+    int k;
+
+    pdf_font_glyph(pf, u, code, w);
+    if (*code != 0 || !ctx->opts->pdfa || pdf_font_code_bytes(pf) != 2)
+        return;
+    for (k = 0; k < 3 && *code == 0; k++)
+        pdf_font_glyph(pf, subst[k], code, w);
+}
+
 /* Visitor: advance of a character in text units from the PDF font's widths. */
 static double
 vis_advance(void *p, const afp_font_ref *f, uint32_t code, uint32_t u, int64_t upi)
@@ -139,7 +168,7 @@ vis_advance(void *p, const afp_font_ref *f, uint32_t code, uint32_t u, int64_t u
     (void) code;
     if (u == 0x1A)
         u = 0xFFFD;
-    pdf_font_glyph(pf, u, &gc, &w);
+    glyph_for(ctx, pf, u, &gc, &w);
     return w / 1000.0 * pdf_font_size(f) * (double) upi / 72.0;
 }
 
@@ -199,7 +228,7 @@ vis_glyph(void *p, const afp_ptoca_glyph *g, const afp_font_ref *f)
     if (g->space)
         u = 0x20;
     pf = cv_font(ctx, f);
-    pdf_font_glyph(pf, u, &code, &w);
+    glyph_for(ctx, pf, u, &code, &w);
     pdf_font_use(pf, code, u);
     x = c->ox + g->x * k;
     y = c->oy + g->y * k;

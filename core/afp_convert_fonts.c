@@ -78,6 +78,7 @@ struct pdf_font {
     uint8_t *used;              /* bitmap over codes */
     uint32_t *uni;              /* Unicode shown by each code (0 = unused) */
     long ncodes;
+    pdf_raster *raster;         /* Type 3 raster font (afp_convert_raster.c), NULL otherwise */
 };
 
 static FT_Library ft_lib;
@@ -302,21 +303,46 @@ pdf_font *
 pdf_font_for(pdf_fonts *fs, pdf_writer *w, const afp_font_ref *f)
 {
     int fam, sty;
-    size_t i;
-    pdf_font *pf;
 
     ibm_family_style(f, &fam, &sty);
+    return pdf_font_liberation(fs, w, fam, sty, fs->base14);
+}
+
+/* A Liberation face by family and style, embedded or (std14) referenced. */
+pdf_font *
+pdf_font_liberation(pdf_fonts *fs, pdf_writer *w, int fam, int sty, int std14_ref)
+{
+    size_t i;
+    pdf_font *pf;
+    ttf_source *src;
+
+    if (fam < 0 || fam > 2 || sty < 0 || sty > 3)
+        fam = sty = 0;
+    src = liberation_face(fs, fam, sty);
     for (i = 0; i < fs->count; i++)
-        if (!fs->items[i]->carried && fs->items[i]->family == fam && fs->items[i]->style == sty)
+        if (!fs->items[i]->carried && !fs->items[i]->raster && fs->items[i]->family == fam &&
+            fs->items[i]->style == sty && fs->items[i]->std14 == (std14_ref || src == NULL))
             return fs->items[i];
     pf = font_new(fs, w);
     pf->family = fam;
     pf->style = sty;
     pf->mono = fam == 2;
-    pf->src = liberation_face(fs, fam, sty);
-    pf->std14 = fs->base14 || pf->src == NULL;
+    pf->src = src;
+    pf->std14 = std14_ref || pf->src == NULL;
     pf->std_name = std14[fam][sty];
     font_codes(pf, pf->std14 ? 256 : pf->src->nglyphs);
+    return pf;
+}
+
+/* A Type 3 font for a raster font character set (the font owns r). */
+pdf_font *
+pdf_font_raster(pdf_fonts *fs, pdf_writer *w, pdf_raster *r)
+{
+    pdf_font *pf = font_new(fs, w);
+
+    pf->raster = r;
+    pf->family = -1;
+    font_codes(pf, 256);
     return pf;
 }
 
@@ -430,7 +456,9 @@ pdf_font_glyph(pdf_font *pf, uint32_t u, unsigned *code, int *w1000)
             return;
         }
     }
-    if (pf->std14)
+    if (pf->raster)
+        pdf_raster_glyph(pf->raster, u, code, w1000);
+    else if (pf->std14)
     {
         *code = winansi(u);
         if (pf->src)
@@ -463,7 +491,7 @@ pdf_font_use(pdf_font *pf, unsigned code, uint32_t u)
 int
 pdf_font_code_bytes(const pdf_font *pf)
 {
-    return pf->std14 ? 1 : 2;
+    return pf->std14 || pf->raster ? 1 : 2;
 }
 
 /* Resource name of the font. */
@@ -477,6 +505,11 @@ pdf_font_resname(const pdf_font *pf)
 void
 pdf_font_underline(const pdf_font *pf, double *pos, double *thick)
 {
+    if (pf->raster)
+    {
+        pdf_raster_underline(pf->raster, pos, thick);
+        return;
+    }
     *pos = pf->src ? pf->src->ul_pos : 100;
     *thick = pf->src ? pf->src->ul_thick : 50;
 }
@@ -855,7 +888,9 @@ pdf_fonts_write(pdf_fonts *fs, pdf_writer *w, afp_buf *fontdict)
     {
         pdf_font *pf = fs->items[i];
 
-        if (pf->std14)
+        if (pf->raster)
+            pdf_raster_write(pf->raster, w, pf->obj, pf->used, pf->uni);
+        else if (pf->std14)
             write_std14(w, pf);
         else
             write_embedded(w, pf);
@@ -888,6 +923,7 @@ pdf_fonts_free(pdf_fonts *fs)
             afp_free(pf->pages[p]);
         afp_free(pf->used);
         afp_free(pf->uni);
+        pdf_raster_free(pf->raster);
         if (pf->carried)
         {
             for (k = 0; k < sizeof(carried_live) / sizeof(carried_live[0]); k++)
@@ -900,4 +936,18 @@ pdf_fonts_free(pdf_fonts *fs)
     afp_free(fs->items);
     fs->items = NULL;
     fs->count = fs->cap = 0;
+    pdf_fontsel_free(fs);
+}
+
+/* The /BaseFont of the first font that is referenced rather than embedded (a standard-14
+ * fallback), NULL when every font is embedded: PDF/A refuses such a document. */
+const char *
+pdf_fonts_unembedded(const pdf_fonts *fs)
+{
+    size_t i;
+
+    for (i = 0; i < fs->count; i++)
+        if (fs->items[i]->std14)
+            return fs->items[i]->std_name;
+    return NULL;
 }

@@ -5,13 +5,17 @@
  * field by field: the OEG's OBD (units, area size), OBP (area origin, rotation, content
  * origin) and MIO/MGO (mapping option), the descriptor (IDD/GDD) and the data (IPD/GAD/OCD)
  * joined into one stream with a map back to file offsets. Then they are drawn: images through
- * afp_convert_ioca.c (resources are written once and shared), JPEG object containers passed
- * through; graphics through afp_convert_goca.c; bar codes through afp_convert_bcoca.c.
+ * afp_convert_ioca.c (resources are written once and shared; an unsupported encoding is an
+ * error, or a placeholder and a warning with {"missing": "warn"}), object containers as JPEG
+ * (passed through), PNG or TIFF (afp_convert_image.c); graphics through afp_convert_goca.c; bar
+ * codes through afp_convert_bcoca.c.
  *
  * Includes: IPO renders the overlay once into a form XObject (its own environment: fonts,
- * descriptors) and paints it at its offset and rotation; IPS walks a page segment's objects in
- * the including page's environment at the reference point; IOB reads an object resource and
- * draws it with the IOB's position, rotation, area size and mapping overriding the object's.
+ * descriptors) and paints it at its offset and rotation; IPS (and IOB of a page segment) walks
+ * a page segment's objects in the including page's environment at the reference point; IOB
+ * reads an object resource and draws it with the IOB's position, rotation, area size and
+ * mapping overriding the object's. Resources the file lacks come from the resolver of the
+ * options (afp_convert_resolve.c); errors inside them name the external resource.
  */
 #include "afp_pdf_int.h"
 
@@ -141,7 +145,21 @@ obj_read(cv_ctx *ctx, const cv_res *res, cv_obj *o)
     afp_sf sf;
     int rc, first = 1;
 
-    afp_reader_init(&r, ctx->buf, res->end);
+    size_t blen;
+    const uint8_t *b = cv_res_bytes(ctx, res, &blen);
+
+    if (res->raw)
+    {
+        /* an external raw object (JPEG, PNG, TIFF …): the data of an object container */
+        memset(o, 0, sizeof(*o));
+        afp_buf_init(&o->data);
+        o->cat = 0x92;
+        o->map = -1;
+        memcpy(o->name, res->name, sizeof(o->name));
+        afp_buf_append(&o->data, b, blen);
+        return AFP_OK;
+    }
+    afp_reader_init(&r, b, res->end);
     r.pos = res->start;
     while ((rc = afp_reader_next(&r, &sf, ctx->err)) == 1)
     {
@@ -227,6 +245,22 @@ cv_obj_draw(cv_ctx *ctx, cv_obj *o, const cv_space *sp, const cv_iob *iob, cv_re
                                 o->nsegs, tw, th, img, why, sizeof(why), ctx->err);
             if (st != AFP_OK)
                 return st;
+            if (img->obj == 0 && img->unsupported)
+            {
+                /* an encoding we cannot render: like a missing resource (error, placeholder) */
+                if (ctx->opts->missing == AFP_PDF_MISSING_ERROR)
+                    return afp_error_set(ctx->err, AFP_ERR_FORMAT, o->offset, "BIM",
+                                         "image %s: %s (option {\"missing\": \"warn\"} draws a "
+                                         "placeholder instead)", o->name, why);
+                if (ctx->opts->missing == AFP_PDF_MISSING_WARN)
+                {
+                    cv_warn(ctx, "at byte offset %lld: image %s not drawn: %s; a placeholder is "
+                            "drawn", (long long) o->offset, o->name, why);
+                    cv_placeholder(ctx, a.xoa, a.yoa, a.w > 0 ? a.w : 36, a.h > 0 ? a.h : 36);
+                }
+                img->unsupported = 0;
+                return AFP_OK;
+            }
             if (img->obj == 0)
             {
                 cv_warn(ctx, "at byte offset %lld: image %s not drawn: %s", (long long) o->offset,
@@ -240,15 +274,36 @@ cv_obj_draw(cv_ctx *ctx, cv_obj *o, const cv_space *sp, const cv_iob *iob, cv_re
     }
     else if (o->cat == 0x92)
     {
-        /* object containers: JPEG passes through; other types are reported */
+        /* object containers: JPEG passes through, PNG and TIFF are decoded */
         pdf_image local, *img = res ? &res->img : &local;
 
         if (res == NULL || res->img.obj == 0)
         {
-            if (!pdf_jpeg_write(&ctx->w, o->data.data, o->data.len, img))
+            int done = pdf_jpeg_write(&ctx->w, o->data.data, o->data.len, img);
+            const char *what = NULL;
+
+            if (!done)
+                st = pdf_png_write(&ctx->w, o->data.data, o->data.len, o->offset, img, &done,
+                                   ctx->err);
+            if (!done && st == AFP_OK)
+                st = pdf_tiff_write(&ctx->w, o->data.data, o->data.len, o->offset, img, &done,
+                                    ctx->err);
+            if (st != AFP_OK)
+                return st;
+            if (!done)
             {
-                cv_warn(ctx, "at byte offset %lld: object container %s is not rendered (only JPEG "
-                        "containers are)", (long long) o->offset, o->name);
+                if (o->data.len >= 5 && memcmp(o->data.data, "%PDF-", 5) == 0)
+                    what = "a PDF (PDF object containers are not supported: rasterising or "
+                           "importing PDF pages is not implemented)";
+                else if (o->data.len >= 4 && (memcmp(o->data.data, "\0\1\0\0", 4) == 0 ||
+                                              memcmp(o->data.data, "OTTO", 4) == 0 ||
+                                              memcmp(o->data.data, "true", 4) == 0))
+                    what = NULL;   /* a font: used through the MDR, nothing to draw */
+                else
+                    what = "of an unsupported type (JPEG, PNG and TIFF containers are drawn)";
+                if (what)
+                    cv_warn(ctx, "at byte offset %lld: object container %s is not rendered: it is "
+                            "%s", (long long) o->offset, o->name, what);
                 return AFP_OK;
             }
             cv_xobject(ctx, img->obj, "Im", img->name, sizeof(img->name));
@@ -325,8 +380,8 @@ cv_text_reset(afp_text_ctx *t)
 }
 
 /* Renders an overlay resource into a form XObject (once). */
-static afp_status
-overlay_form(cv_ctx *ctx, cv_res *res)
+afp_status
+cv_overlay_form(cv_ctx *ctx, cv_res *res)
 {
     cv_canvas canvas, *outer = ctx->cv;
     cv_space sp;
@@ -350,10 +405,17 @@ overlay_form(cv_ctx *ctx, cv_res *res)
     saved = text_save(&ctx->text);
     cv_text_reset(&ctx->text);
     ctx->cv = &canvas;
-    afp_reader_init(&r, ctx->buf, res->end);
+    {
+        size_t blen;
+        const uint8_t *b = cv_res_bytes(ctx, res, &blen);
+
+        afp_reader_init(&r, b, res->end);
+    }
     r.pos = res->start;
     rc = afp_reader_next(&r, &sf, ctx->err);     /* the BMO */
     st = rc < 0 ? ctx->err->status : rc == 0 ? AFP_OK : cv_walk_space(ctx, &r, &sp, 0xDF);
+    if (st != AFP_OK)
+        cv_res_error_context(ctx, res, "overlay");
     cv_text_end(&canvas);
     ctx->cv = outer;
     text_restore(&ctx->text, saved);
@@ -393,13 +455,15 @@ cv_include_overlay(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf)
     y = sp->oy + cv_s24(sf->data + 11, NULL) * sp->upy;
     if (sf->data_len >= 16)
         rot = cv_degrees(cv_u16(sf->data + 14)) / 90 * 90;
-    res = cv_find_res(ctx, name, NULL, 0, 0xDF);
+    res = cv_lookup(ctx, "overlay", name, NULL, 0, 0xDF, &st);
+    if (st != AFP_OK)
+        return st;
     if (res == NULL)
         return cv_missing(ctx, sf, "overlay", name, x, y, 0, 0);
     if (res->busy || ctx->depth >= CV_MAX_INCLUDE)
         return AFP_OK;
     ctx->depth++;
-    st = overlay_form(ctx, res);
+    st = cv_overlay_form(ctx, res);
     ctx->depth--;
     if (st != AFP_OK || res->obj == 0 || c == NULL)
         return st;
@@ -415,11 +479,11 @@ cv_include_overlay(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf)
     return AFP_OK;
 }
 
-/* IPS: renders a page segment's objects at the reference point (page units). */
-afp_status
-cv_include_segment(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf)
+/* Renders the page segment name at (ox, oy) (points on the canvas); sf for messages. */
+static afp_status
+segment_at(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf, const char *name, double sx,
+           double sy)
 {
-    char name[9];
     cv_res *res;
     cv_space seg;
     afp_reader r;
@@ -427,15 +491,16 @@ cv_include_segment(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf)
     afp_status st;
     int rc;
     double ox, oy;
+    size_t blen;
+    const uint8_t *b;
 
-    if (sf->data_len < 14)
-        return AFP_OK;
-    cv_token(sf->data, 8, name);
     seg = *sp;
     seg.kind = SP_SEGMENT;
-    seg.ox = sp->ox + cv_s24(sf->data + 8, NULL) * sp->upx;
-    seg.oy = sp->oy + cv_s24(sf->data + 11, NULL) * sp->upy;
-    res = cv_find_res(ctx, name, NULL, 0, 0x5F);
+    seg.ox = sx;
+    seg.oy = sy;
+    res = cv_lookup(ctx, "segment", name, NULL, 0, 0x5F, &st);
+    if (st != AFP_OK)
+        return st;
     if (res == NULL)
         return cv_missing(ctx, sf, "page segment", name, seg.ox, seg.oy, 0, 0);
     if (res->busy || ctx->depth >= CV_MAX_INCLUDE)
@@ -449,10 +514,13 @@ cv_include_segment(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf)
         ctx->cv->ox = seg.ox;
         ctx->cv->oy = seg.oy;
     }
-    afp_reader_init(&r, ctx->buf, res->end);
+    b = cv_res_bytes(ctx, res, &blen);
+    afp_reader_init(&r, b, res->end);
     r.pos = res->start;
     rc = afp_reader_next(&r, &begin, ctx->err);
     st = rc < 0 ? ctx->err->status : rc == 0 ? AFP_OK : cv_walk_space(ctx, &r, &seg, 0x5F);
+    if (st != AFP_OK)
+        cv_res_error_context(ctx, res, "page segment");
     if (ctx->cv)
     {
         cv_text_end(ctx->cv);
@@ -462,6 +530,19 @@ cv_include_segment(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf)
     ctx->depth--;
     res->busy = 0;
     return st;
+}
+
+/* IPS: renders a page segment's objects at the reference point (page units). */
+afp_status
+cv_include_segment(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf)
+{
+    char name[9];
+
+    if (sf->data_len < 14)
+        return AFP_OK;
+    cv_token(sf->data, 8, name);
+    return segment_at(ctx, sp, sf, name, sp->ox + cv_s24(sf->data + 8, NULL) * sp->upx,
+                      sp->oy + cv_s24(sf->data + 11, NULL) * sp->upy);
 }
 
 /* IOB: includes an image, graphics or bar code object (or a page segment) from the index. */
@@ -521,9 +602,12 @@ cv_include_object(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf)
     iob.yoc = cv_s24(d + 23, &ff) * uy;
     if (ff)
         iob.yoc = NAN;
-    if (d[9] == 0x5F)
-        return cv_include_segment(ctx, sp, sf);
-    res = cv_find_res(ctx, name, NULL, 0, d[9] == 0x92 ? 0x92 : d[9]);
+    if (d[9] == 0x5F)          /* a page segment at the object area origin */
+        return segment_at(ctx, sp, sf, name, sp->ox + (isnan(iob.xoa) ? 0 : iob.xoa),
+                          sp->oy + (isnan(iob.yoa) ? 0 : iob.yoa));
+    res = cv_lookup(ctx, "object", name, NULL, 0, d[9], &st);
+    if (st != AFP_OK)
+        return st;
     if (res == NULL)
         return cv_missing(ctx, sf, "object", name, sp->ox + (isnan(iob.xoa) ? 0 : iob.xoa),
                        sp->oy + (isnan(iob.yoa) ? 0 : iob.yoa), iob.w, iob.h);
@@ -533,6 +617,8 @@ cv_include_object(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf)
     st = obj_read(ctx, res, &o);
     if (st == AFP_OK)
         st = cv_obj_draw(ctx, &o, sp, &iob, res);
+    if (st != AFP_OK)
+        cv_res_error_context(ctx, res, "object");
     cv_obj_free(&o);
     res->busy = 0;
     return st;

@@ -26,12 +26,44 @@ typedef enum afp_pdf_missing {
     AFP_PDF_MISSING_IGNORE = 2      /* leave it out silently */
 } afp_pdf_missing;
 
+/* What a font map entry replaces a font with. */
+typedef enum afp_pdf_font_kind {
+    AFP_PDF_FONT_LIBERATION = 0,    /* a Liberation face: family (0 sans, 1 serif, 2 mono), style */
+    AFP_PDF_FONT_BASE14 = 1,        /* a standard-14 reference (Helvetica/Times/Courier family) */
+    AFP_PDF_FONT_FILE = 2,          /* a TrueType/OpenType file read from path */
+    AFP_PDF_FONT_DATA = 3           /* TrueType/OpenType bytes (data, data_len; not copied) */
+} afp_pdf_font_kind;
+
+/* One font map entry (afp.font_map row, `afp pdf --font-map FILE`, option "font_map"). The
+ * patterns match the font character set name, the coded font name and the code page name
+ * ('*' any run, '?' one character, case-insensitive); "" matches anything, but an entry needs
+ * a character set or coded font pattern. The first matching entry wins over every default
+ * (the Liberation mapping by name and the raster font character sets of the file). */
+typedef struct afp_pdf_font_map {
+    char char_set[17], coded_font[17], code_page[17];
+    afp_pdf_font_kind kind;
+    int family, style;              /* LIBERATION and BASE14: 0-2, style 0 regular 1 italic 2 bold
+                                     * 3 bold italic */
+    char *path;                     /* FILE: afp_alloc'd copy */
+    const uint8_t *data;            /* DATA: caller's bytes */
+    size_t data_len;
+    char label[48];                 /* where the entry came from, for messages */
+} afp_pdf_font_map;
+
 typedef struct afp_pdf_options {
     afp_pdf_missing missing;
     int base14;                     /* reference Helvetica/Times/Courier instead of embedding */
     int compress;                   /* Flate-compress content streams and fonts (default 1) */
     const char *font_dir;           /* Liberation fonts; NULL = $AFP_FONT_DIR or Debian's path */
     char title[256];                /* document title (Info /Title), UTF-8, "" = none */
+    afp_pdf_font_map *font_map;     /* font map entries, first match wins (afp_pdf_font_map_add) */
+    size_t nfont_map, capfont_map;
+    int font_map_table;             /* SQL: also read afp.font_map (default 1; "font_map": false) */
+    int raster_fonts;               /* draw raster font character sets carried in the file as
+                                     * Type 3 fonts (default 1; "raster_fonts": false) */
+    char author[256];               /* document author (Info /Author, XMP dc:creator), "" = none */
+    int pdfa;                       /* 2 = PDF/A-2b ({"pdfa": "2b"}), 0 = plain PDF */
+    int compress_level;             /* zlib level 1-9 ({"compress": N}), 0 = default (3) */
     /* Callbacks (all optional). warning: one message per problem that did not stop the
      * conversion. progress: after each page, with the input offset reached. write: streaming
      * output; when set, the PDF is passed on in chunks (a non-zero return aborts) and the out
@@ -40,15 +72,40 @@ typedef struct afp_pdf_options {
     void (*progress)(void *ctx, int64_t pages, int64_t offset, int64_t total);
     int (*write)(void *ctx, const uint8_t *data, size_t len);
     void *cb_ctx;
+    /* External resources (optional): called for an overlay, page segment, object or font the
+     * file's resource group lacks. type is "overlay", "segment", "object" (IOB; "image" is
+     * tried next), or "font" (MDR data-object font); name the ASCII name. Returns 1 and sets
+     * *data and *len (valid until afp_to_pdf returns), 0 when not found. The bytes are AFP (the
+     * resource's Begin … End, optionally in BRS/BRG) or, for objects and fonts, the raw object
+     * (JPEG, PNG, TIFF, TrueType/OpenType). See docs/conversion.md. */
+    int (*resolve)(void *ctx, const char *type, const char *name, const uint8_t **data,
+                   size_t *len);
+    void *resolve_ctx;
+    int copies_pages;               /* {"copies": true}: repeat each page for its copies */
 } afp_pdf_options;
 
 /* Sets the defaults: missing = error, embedded fonts, compression on, no callbacks. */
 void afp_pdf_options_init(afp_pdf_options *o);
 
 /* Reads options from a JSON object (UTF-8): {"missing": "error"|"warn"|"ignore",
- * "fonts": "embed"|"base14", "compress": true|false, "title": "..."}. Unknown keys and wrong
+ * "fonts": "embed"|"base14", "compress": true|false, "title": "...", "author": "...",
+ * "pdfa": "2b"} ("pdfa" with "fonts": "base14" is refused: PDF/A embeds every font). Unknown keys and wrong
  * types fail with AFP_ERR_ARGUMENT naming the key. */
 afp_status afp_pdf_options_parse(afp_pdf_options *o, const char *json, size_t len, afp_error *err);
+
+/* Appends a zeroed font map entry to the options (grown with afp_alloc) and returns it. */
+afp_pdf_font_map *afp_pdf_font_map_add(afp_pdf_options *o);
+
+/* Reads font map entries from a JSON array (or an object {"font_map": [...]}) and appends them:
+ * [{"char_set": "C0H2*", "coded_font": "X0…", "code_page": "T1V10500",
+ *   then one of "liberation": "sans"|"serif"|"mono" (with "style": "regular"|"italic"|"bold"|
+ *   "bold-italic"), "base14": "Helvetica-Bold" …, "file": "/path/font.ttf"}]. source names the
+ * origin in messages. Bad entries fail with AFP_ERR_ARGUMENT naming the entry and key. */
+afp_status afp_pdf_font_map_parse(afp_pdf_options *o, const char *json, size_t len,
+                                  const char *source, afp_error *err);
+
+/* Frees what the options own (font map entries and their paths). */
+void afp_pdf_options_free(afp_pdf_options *o);
 
 /* Statistics of one conversion. */
 typedef struct afp_pdf_stats {

@@ -25,6 +25,11 @@ typedef struct pdf_writer {
     z_stream zs;                /* reused for every compressed stream */
     int zready;
     afp_buf zbuf;               /* compressed output, reused */
+    int level;                  /* zlib level 1-9, 0 = the writer's default (3) */
+    int pdfa;                   /* PDF/A-2b: DeviceCMYK image spaces become DeviceN (afp_pdfa.c) */
+    int cmyk_obj;               /* that DeviceN colour space, 0 until written */
+    int has_id;                 /* write id as the trailer /ID */
+    uint8_t id[16];
 } pdf_writer;
 
 void pdfw_init(pdf_writer *w, int compress);
@@ -59,6 +64,24 @@ void pdf_text_string(afp_buf *b, const char *utf8, size_t n);
 /* Appends s as a PDF name (leading '/', delimiters and non-regular bytes as #xx). */
 void pdf_name(afp_buf *b, const char *s);
 
+/* ------------------------------------------------------------------ PDF/A-2b (afp_pdfa.c) */
+
+/* The sRGB colorants adapted to the D50 PCS (Bradford): xyz[0] red, [1] green, [2] blue. */
+void pdfa_srgb_colorants(double xyz[3][3]);
+/* Appends an sRGB ICC v2.1 display profile computed from IEC 61966-2-1 facts. */
+void pdfa_srgb_icc(afp_buf *out);
+/* The DeviceN [Cyan Magenta Yellow Black] colour space (alternate DeviceRGB) that replaces
+ * DeviceCMYK for images in PDF/A mode; written once, returns its object number. */
+int pdfa_cmyk_space(pdf_writer *w);
+/* A stream dictionary with "/ColorSpace /DeviceCMYK" rewritten to that space (into sub) when
+ * w->pdfa; dict itself otherwise. */
+const char *pdfa_stream_dict(pdf_writer *w, const char *dict, char *sub, size_t n);
+/* Document end in PDF/A mode: info entries (" /Key value") cleaned and re-encoded into info_out
+ * with the dates, XMP metadata and sRGB output intent written and appended to catalog, trailer
+ * /ID set from seed. */
+void pdfa_finish(pdf_writer *w, const afp_buf *info_in, afp_buf *info_out, afp_buf *catalog,
+                 const uint8_t *seed, size_t seedlen);
+
 /* ------------------------------------------------------------------ fonts (afp_convert_fonts.c) */
 
 typedef struct pdf_font pdf_font;
@@ -70,6 +93,7 @@ typedef struct pdf_fonts {
     int base14;
     void (*warn)(void *ctx, const char *msg);   /* problems that do not stop the conversion */
     void *warn_ctx;
+    struct pdf_fontsel *sel;    /* font map and font character sets (afp_convert_fontsel.c) */
 } pdf_fonts;
 
 /* Starts the font set of one conversion (font_dir NULL: $AFP_FONT_DIR or Debian's path). */
@@ -94,7 +118,48 @@ const char *pdf_font_resname(const pdf_font *pf);
 void pdf_font_underline(const pdf_font *pf, double *pos, double *thick);
 /* Writes every font used and appends "/F1 n 0 R …" to fontdict. */
 void pdf_fonts_write(pdf_fonts *fs, pdf_writer *w, afp_buf *fontdict);
+/* The first font referenced rather than embedded (standard-14), NULL if all are embedded. */
+const char *pdf_fonts_unembedded(const pdf_fonts *fs);
 void pdf_fonts_free(pdf_fonts *fs);
+/* A Liberation face by family (0 sans, 1 serif, 2 mono) and style (0 regular, 1 italic, 2 bold,
+ * 3 bold italic); std14: reference the standard-14 font instead of embedding. */
+pdf_font *pdf_font_liberation(pdf_fonts *fs, pdf_writer *w, int fam, int sty, int std14);
+
+/* ------------------------------------------------------------------ font selection and raster
+ * fonts (afp_convert_fontsel.c, afp_convert_raster.c) */
+
+typedef struct pdf_raster pdf_raster;
+struct afp_json;
+
+/* Checks the raster font character sets recorded by pdf_fontsel_note (damaged: AFP_ERR_FORMAT
+ * with the offset); keeps the options' font map for pdf_font_resolve. */
+afp_status pdf_fontsel_init(pdf_fonts *fs, const uint8_t *buf, size_t len,
+                            const afp_pdf_options *o, afp_error *err);
+void pdf_fontsel_free(pdf_fonts *fs);
+/* Records a BFN or EFN outside pages; called by the converter's first pass (afp_convert.c). */
+void pdf_fontsel_note(pdf_fonts *fs, const afp_sf *sf, size_t len);
+/* The PDF font of an AFP font: the first matching font map entry, else a raster font character
+ * set of the file (Type 3), else pdf_font_for. */
+pdf_font *pdf_font_resolve(pdf_fonts *fs, pdf_writer *w, const afp_font_ref *f);
+/* Options "font_map" and "raster_fonts" of afp_pdf_options_parse. */
+afp_status cv_fontsel_option(afp_pdf_options *o, const char *key, const struct afp_json *v,
+                             afp_error *err);
+/* A Type 3 font drawing raster set r (the font takes ownership). */
+pdf_font *pdf_font_raster(pdf_fonts *fs, pdf_writer *w, pdf_raster *r);
+/* Checks the font character set buf[start, end) (BFN first): *is_raster, damaged → error. */
+afp_status pdf_raster_check(const uint8_t *buf, size_t start, size_t end, int *is_raster,
+                            afp_error *err);
+/* Opens a checked raster set for a PDF font of size points; NULL if not raster/unreadable. */
+pdf_raster *pdf_raster_open(const uint8_t *buf, size_t start, size_t end, const char *name,
+                            double size, void (*warn)(void *, const char *), void *warn_ctx);
+void pdf_raster_free(pdf_raster *r);
+double pdf_raster_size(const pdf_raster *r);
+/* Code (assigned on first use, 1-byte) and advance (1/1000 of the size) of Unicode u. */
+void pdf_raster_glyph(pdf_raster *r, uint32_t u, unsigned *code, int *w1000);
+void pdf_raster_underline(const pdf_raster *r, double *pos, double *thick);
+/* Writes the Type 3 font object obj: glyph procedures of the used codes, ToUnicode from uni. */
+void pdf_raster_write(pdf_raster *r, pdf_writer *w, int obj, const uint8_t *used,
+                      const uint32_t *uni);
 
 /* ------------------------------------------------------------------ IOCA (afp_convert_ioca.c) */
 
@@ -107,6 +172,7 @@ typedef struct pdf_image {
     int has_color;              /* bilevel colour set by the image (X'F6') */
     double rgb[3];
     char name[16];              /* resource name once registered ("Im3") */
+    int unsupported;            /* not written because of an unsupported encoding (see why) */
 } pdf_image;
 
 /* Decodes IOCA image content (the joined IPD data, segs mapping it to file offsets; idd the
@@ -139,6 +205,11 @@ typedef struct cv_res {
     int busy;                   /* being rendered (include loops) */
     pdf_font *font;             /* object containers used as data-object fonts */
     int font_tried;
+    const uint8_t *base;        /* external resource (resolver): the buffer start/end refer to;
+                                 * NULL = the input. raw: not AFP, the bytes are the object */
+    size_t base_len;
+    int raw;
+    struct cv_res *next_ext;    /* list of external resources (stable addresses) */
 } cv_res;
 
 /* The object area of a data object (image, graphics) and its mapping. */
@@ -167,6 +238,7 @@ typedef struct cv_canvas {
     int want_space;             /* text colour requested by PTOCA */
     double want[4];
     double ox, oy;              /* origin of the current text space on this canvas (points) */
+    int rgb_only;               /* PDF/A: CMYK colours are written as RGB (kept across resets) */
 } cv_canvas;
 
 /* One conversion. */
@@ -193,8 +265,15 @@ typedef struct cv_ctx {
     const void *last_dofont;
     int last_mono;
     pdf_font *last_pf;
+    const void *last_cp;        /* … its code page, coded font and size (font map, raster) */
+    char last_cf[9];
+    double last_size;
     afp_pdf_stats stats;
     int warned_bcoca;
+    cv_res *ext;                /* external resources (afp_convert_resolve.c) */
+    struct cv_tried *tried;     /* resolver calls made (type, name, result) */
+    struct cv_formmap *fm;      /* the inline form map (afp_convert_formmap.c), NULL if none */
+    int64_t fm_offset;          /* its BFM, -1 if none */
 } cv_ctx;
 
 enum { SP_PAGE, SP_OVERLAY, SP_SEGMENT };
@@ -304,6 +383,43 @@ int cv_outline_write(cv_ctx *ctx, afp_buf *info);
 afp_status cv_include_overlay(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf);
 afp_status cv_include_segment(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf);
 afp_status cv_include_object(cv_ctx *ctx, const cv_space *sp, const afp_sf *sf);
+
+/* afp_convert_resolve.c: a resource by name from the file or, when the file lacks it, from the
+ * resolver of the options (type "overlay", "segment", "object", "font"); NULL if neither has it.
+ * Damaged external bytes fail (AFP_ERR_FORMAT naming the resource); *st reports that. */
+cv_res *cv_lookup(cv_ctx *ctx, const char *type, const char *name, const uint8_t *fqn,
+                  size_t fqn_len, uint8_t cat, afp_status *st);
+/* The bytes a resource's start/end offsets refer to (the input or the external buffer). */
+const uint8_t *cv_res_bytes(const cv_ctx *ctx, const cv_res *r, size_t *len);
+/* Prefixes the error message with the external resource it happened in. */
+void cv_res_error_context(cv_ctx *ctx, const cv_res *r, const char *what);
+void cv_resolve_free(cv_ctx *ctx);
+/* afp_convert_formmap.c: reads the inline form map (BFM at ctx->fm_offset); IMM selects a
+ * medium map; per page: medium overlays, medium size and page position; catalog entries. */
+afp_status cv_formmap_read(cv_ctx *ctx);
+void cv_formmap_imm(cv_ctx *ctx, const afp_sf *sf);
+/* Called after a page was walked: writes into head what goes before the page content (medium
+ * overlays, page position transform) and sets the media box size *mw x *mh (points). */
+afp_status cv_formmap_page(cv_ctx *ctx, const cv_space *sp, afp_buf *head, double *mw,
+                           double *mh);
+/* After a page object was written: its further copies ({"copies": true}); and before the page
+ * tree is written: copies of a front side still waiting for its back. */
+void cv_formmap_page_done(cv_ctx *ctx, int content, double w, double h);
+void cv_formmap_finish(cv_ctx *ctx);
+/* The copy count of the current medium map (1 without a form map). */
+int cv_formmap_copies(cv_ctx *ctx);
+/* Appends catalog entries (/ViewerPreferences with /Duplex and /NumCopies) to b. */
+void cv_formmap_catalog(cv_ctx *ctx, afp_buf *b);
+void cv_formmap_free(cv_ctx *ctx);
+/* afp_convert_objects.c: renders an overlay resource once into a form XObject; its name in
+ * res->img.name. */
+afp_status cv_overlay_form(cv_ctx *ctx, cv_res *res);
+/* afp_convert_image.c: PNG and TIFF object containers as image XObjects (libpng, libtiff);
+ * returns 1 written, 0 not this format; bad data fails with AFP_ERR_FORMAT and the offset. */
+afp_status pdf_png_write(pdf_writer *w, const uint8_t *d, size_t n, int64_t offset,
+                         pdf_image *img, int *done, afp_error *err);
+afp_status pdf_tiff_write(pdf_writer *w, const uint8_t *d, size_t n, int64_t offset,
+                          pdf_image *img, int *done, afp_error *err);
 
 /* afp_convert.c: the PDF font of an AFP font reference (cached lookup). */
 pdf_font *cv_font(cv_ctx *ctx, const afp_font_ref *f);

@@ -18,6 +18,9 @@
 #include <zlib.h>
 
 #define FLUSH_CHUNK ((size_t) 1 << 20)
+/* zlib level when none is asked for: 3 costs about 30 % less CPU than zlib's default 6 on text
+ * pages for 19 % more bytes (docs/BENCHMARKS.md, conversion) */
+#define PDFW_LEVEL 3
 
 /* zlib allocator: afp_alloc (palloc in the extension, so an error cannot leak zlib state). */
 static voidpf
@@ -166,7 +169,7 @@ z_compress(pdf_writer *w, const uint8_t *pre, size_t npre, const uint8_t *data, 
         memset(&w->zs, 0, sizeof(w->zs));
         w->zs.zalloc = z_alloc;
         w->zs.zfree = z_free;
-        if (deflateInit(&w->zs, 6) != Z_OK)
+        if (deflateInit(&w->zs, w->level >= 1 && w->level <= 9 ? w->level : PDFW_LEVEL) != Z_OK)
             return 0;
         w->zready = 1;
     }
@@ -182,7 +185,9 @@ pdfw_stream2(pdf_writer *w, int num, const char *dict, const uint8_t *pre, size_
              const uint8_t *data, size_t n, int flate, const char *filter)
 {
     int deflated = 0;
+    char sub[512];
 
+    dict = pdfa_stream_dict(w, dict, sub, sizeof(sub));    /* before zbuf is used */
     if (flate && w->compress && npre + n > 64 && z_compress(w, pre, npre, data, n) &&
         w->zbuf.len < npre + n)
         deflated = 1;
@@ -249,6 +254,14 @@ pdfw_finish(pdf_writer *w, int root, int info)
     pdfw_printf(w, "trailer\n<< /Size %zu /Root %d 0 R", w->nobj, root);
     if (info > 0)
         pdfw_printf(w, " /Info %d 0 R", info);
+    if (w->has_id)
+    {
+        char hex[33];
+
+        for (i = 0; i < 16; i++)
+            snprintf(hex + 2 * i, 3, "%02X", w->id[i]);
+        pdfw_printf(w, " /ID [<%s> <%s>]", hex, hex);
+    }
     pdfw_printf(w, " >>\nstartxref\n%lld\n%%%%EOF\n", (long long) start);
     if (w->sink != NULL && !w->sink_failed && w->out.len > 0)
     {

@@ -107,6 +107,13 @@ gcgid_to_unicode(const uint8_t *p)
     return 0xFFFD;
 }
 
+/* Unicode value of an EBCDIC-encoded 8-byte GCGID (exported for the raster fonts). */
+uint32_t
+afp_gcgid_unicode(const uint8_t *gcgid)
+{
+    return gcgid_to_unicode(gcgid);
+}
+
 /* Grows an array so that it holds at least need elements of size el (aborts on overflow). */
 void *
 afp_text_grow(void *p, size_t *cap, size_t need, size_t el)
@@ -354,6 +361,7 @@ map_font(afp_text_ctx *ctx, uint8_t lid, const char *cfname, const char *cpname,
     /* IBM core fonts: the Courier family is C04…/X04… (third character '4'). */
     f->mono = (strlen(fcs) == 8 && fcs[2] == '4');
     memcpy(f->fcs, fcs, strlen(fcs) + 1);
+    memcpy(f->cf, cfname, strlen(cfname) + 1);
     f->fds_size20 = fds20;
     f->dbcs = 0;
     f->dofont = NULL;

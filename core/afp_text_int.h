@@ -29,6 +29,7 @@ typedef struct afp_font_ref {
     int mono;                       /* fixed pitch (Courier family) */
     uint8_t space;                  /* variable space code point */
     char fcs[9];                    /* font character set (or coded font) name, "" if none */
+    char cf[9];                     /* coded font name of the MCF, "" if none */
     int fds_size20;                 /* MCF X'1F' vertical size in 1/20 pt (0 = not given) */
     int dbcs;                       /* two-byte code points, UTF-16BE (set by renderers only) */
     const void *dofont;             /* renderer's data-object font (MDR), NULL otherwise */
@@ -119,6 +120,8 @@ void afp_text_ctx_init(afp_text_ctx *ctx, const uint8_t *buf, size_t len, afp_bu
 void afp_text_ctx_free(afp_text_ctx *ctx);
 /* Pass 1: records the code pages and coded fonts carried in the file. */
 afp_status afp_text_collect_resources(afp_text_ctx *ctx, afp_error *err);
+/* Unicode value of an EBCDIC-encoded 8-byte GCGID (0xFFFD when unknown). */
+uint32_t afp_gcgid_unicode(const uint8_t *gcgid);
 /* Applies an MCF-2 (X'D3AB8A') or MCF-1 (X'D3B18A') to ctx->fonts. */
 void afp_text_map_fonts(afp_text_ctx *ctx, const afp_sf *sf);
 

@@ -8,11 +8,12 @@ PKGS=(
   build-essential pkg-config
   postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
   libtap-parser-sourcehandler-pgtap-perl
-  libcurl4-openssl-dev libssl-dev zlib1g-dev libpng-dev libfreetype-dev fonts-liberation
+  libcurl4-openssl-dev libssl-dev zlib1g-dev libpng-dev libtiff-dev libfreetype-dev fonts-liberation
   libzint-dev zbar-tools
   clang libclang-rt-14-dev
   fop default-jdk-headless poppler-utils qpdf hyperfine
   python3-aiosmtpd python3-dkim
+  nodejs openssl
 )
 
 missing=()

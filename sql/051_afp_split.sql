@@ -21,7 +21,7 @@ RETURNS TABLE (
     pdf   bytea
 )
 AS $$ SELECT s.seq, s.index, afp_to_pdf(s.afp, options) FROM afp_split(afp) AS s $$
-LANGUAGE sql STRICT IMMUTABLE PARALLEL SAFE;
+LANGUAGE sql STRICT STABLE PARALLEL SAFE;  -- STABLE like afp_to_pdf (reads afp.font_map, afp.resources)
 
 COMMENT ON FUNCTION afp_split_pdf(bytea, jsonb) IS
 'One PDF per document of the print file (afp_split, then afp_to_pdf with the options): the '

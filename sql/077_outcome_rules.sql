@@ -6,6 +6,8 @@ CREATE TABLE afp.outcome_rules (
     pattern     text    NOT NULL CHECK (('' ~ pattern) IS NOT NULL),
     class       text    NOT NULL CHECK (class IN ('transient', 'permanent')),
     suppress    boolean NOT NULL DEFAULT false,
+    -- Set on the seeded rules in sql/094_outcome_provider_faults.sql.
+    provider_fault boolean NOT NULL DEFAULT false,
     priority    integer NOT NULL DEFAULT 100,
     description text    NOT NULL DEFAULT '',
     builtin     boolean NOT NULL DEFAULT false,
@@ -29,7 +31,7 @@ INSERT INTO afp.outcome_rules (kind, priority, pattern, class, suppress, descrip
     ('http', 1050, '^curl:',                   'transient', false, 'connection, TLS or timeout failure', true),
     ('http', 1060, '^config:',                 'transient', false, 'provider configuration problem (retried until max attempts)', true),
     ('http', 1070, '^invalid:',                'permanent', false, 'the message cannot be built', true),
-    ('http', 1080, '^sms:(21211|21614|30003|30005|30006)$', 'permanent', true, 'SMS callback: invalid, unreachable, unknown or landline number', true),
+    ('http', 1080, '^sms:(21211|21610|21614|21635|30003|30005|30006)$', 'permanent', true, 'SMS callback: invalid, unsubscribed, unreachable, unknown or landline number', true),
     ('http', 1090, '^sms:',                    'permanent', false, 'SMS callback: other delivery failure reported by the carrier', true);
 
 SELECT pg_catalog.pg_extension_config_dump('afp.outcome_rules', 'WHERE NOT builtin');
@@ -46,6 +48,7 @@ COMMENT ON COLUMN afp.outcome_rules.kind IS 'smtp or http (afp.providers.kind).'
 COMMENT ON COLUMN afp.outcome_rules.pattern IS 'POSIX regular expression matched against the outcome code.';
 COMMENT ON COLUMN afp.outcome_rules.class IS 'transient: retried with backoff until afp.max_attempts; permanent: dead at once.';
 COMMENT ON COLUMN afp.outcome_rules.suppress IS 'Permanent only: also add the recipient to afp.suppressions as hard_bounce.';
+COMMENT ON COLUMN afp.outcome_rules.provider_fault IS 'The code means the provider itself failed (transport error, 5xx, SMTP 421, ...): it counts towards afp.failover_threshold consecutive faults that open the provider''s circuit (failover). Any other reply resets the count. Read by the workers (cached, reloaded when the rules change).';
 COMMENT ON COLUMN afp.outcome_rules.priority IS 'Lower is tried first; built-in rules use 1000 and up.';
 COMMENT ON COLUMN afp.outcome_rules.description IS 'What the rule is for.';
 COMMENT ON COLUMN afp.outcome_rules.builtin IS 'Seeded by the extension (not dumped by pg_dump; user rows are).';

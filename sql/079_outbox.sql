@@ -21,6 +21,7 @@ CREATE TABLE afp.outbox (
     created_at             timestamptz NOT NULL DEFAULT now(),
     updated_at             timestamptz NOT NULL DEFAULT now(),
     sent_at                timestamptz,
+    fallback_of            bigint      REFERENCES afp.outbox (id) ON DELETE SET NULL,
     CHECK ((attachment_document_id IS NULL) = (attachment_format IS NULL))
 );
 
@@ -30,6 +31,7 @@ CREATE INDEX outbox_due ON afp.outbox (channel, next_attempt_at)
 CREATE INDEX outbox_document ON afp.outbox (document_id);
 CREATE INDEX outbox_customer ON afp.outbox (customer_id);
 CREATE INDEX outbox_created ON afp.outbox (created_at);
+CREATE INDEX outbox_fallback_of ON afp.outbox (fallback_of) WHERE fallback_of IS NOT NULL;
 
 SELECT pg_catalog.pg_extension_config_dump('afp.outbox', '');
 SELECT pg_catalog.pg_extension_config_dump('afp.outbox_id_seq', '');
@@ -62,3 +64,6 @@ COMMENT ON COLUMN afp.outbox.provider_message_id IS 'Provider''s message id (ema
 COMMENT ON COLUMN afp.outbox.created_at IS 'When the row was dispatched.';
 COMMENT ON COLUMN afp.outbox.updated_at IS 'Last status change.';
 COMMENT ON COLUMN afp.outbox.sent_at IS 'When the provider accepted the message.';
+COMMENT ON COLUMN afp.outbox.fallback_of IS
+'Set on a channel-fallback row: the outbox row of the same document that ended dead with a permanent '
+'failure (see afp.outbox_fallback); NULL for rows written by dispatch.';

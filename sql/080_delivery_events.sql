@@ -23,6 +23,7 @@ COMMENT ON COLUMN afp.delivery_events.at IS 'When it happened.';
 COMMENT ON COLUMN afp.delivery_events.kind IS 'attempt, callback or replay.';
 COMMENT ON COLUMN afp.delivery_events.outcome IS
 'attempt: sent, retry (transient, see detail.next_attempt_at), dead, aborted (worker shutdown or '
-'cancel; not counted); callback: the provider''s status; replay: requeued.';
+'cancel; not counted), deferred (not sent: provider down or rate-limited; not counted); callback: '
+'the provider''s status; replay: requeued.';
 COMMENT ON COLUMN afp.delivery_events.detail IS
 'attempt: {attempt, code, message, class, rule, provider, provider_message_id, next_attempt_at}.';

@@ -68,7 +68,7 @@ WITH doc AS (
            t.subject, t.body_text, t.body_html,
            (SELECT p.name FROM afp.providers p
              WHERE p.channel = pick.channel AND p.enabled
-             ORDER BY p.priority, p.name LIMIT 1) AS provider
+             ORDER BY afp.provider_available(p.name) DESC, p.priority, p.name LIMIT 1) AS provider
       FROM pick
       LEFT JOIN LATERAL (SELECT mt.subject, mt.body_text, mt.body_html
                            FROM afp.message_templates mt

@@ -31,7 +31,7 @@ WITH r AS (
 ), d AS (
     SELECT c.*,
            CASE WHEN c.outcome = 'sent' THEN 'sent'
-                WHEN c.outcome = 'aborted' THEN 'queued'
+                WHEN c.outcome IN ('aborted', 'deferred') THEN 'queued'
                 WHEN c.class = 'permanent' OR c.attempt >= p_max_attempts THEN 'dead'
                 ELSE 'failed' END AS new_status,
            -- exponential backoff with equal jitter, never earlier than Retry-After
@@ -43,13 +43,16 @@ WITH r AS (
 ), u AS (
     UPDATE afp.outbox o
        SET status = d.new_status,
-           attempts = CASE WHEN d.outcome = 'aborted' THEN greatest(o.attempts - 1, 0) ELSE o.attempts END,
+           attempts = CASE WHEN d.outcome IN ('aborted', 'deferred') THEN greatest(o.attempts - 1, 0) ELSE o.attempts END,
+           -- deferred (provider down or rate-limited, not sent): again after retry_after seconds
            next_attempt_at = CASE d.new_status WHEN 'failed' THEN d.retry_at
-                                               WHEN 'queued' THEN now()
+                                               WHEN 'queued' THEN now() + CASE WHEN d.outcome = 'deferred'
+                                                   THEN make_interval(secs => coalesce(d.retry_after, 0)) ELSE interval '0' END
                                                ELSE o.next_attempt_at END,
            locked_until = NULL,
-           last_code = CASE WHEN d.outcome = 'sent' THEN o.last_code ELSE d.code END,
+           last_code = CASE WHEN d.outcome IN ('sent', 'deferred') THEN o.last_code ELSE d.code END,
            last_error = CASE WHEN d.outcome = 'sent' THEN NULL
+                             WHEN d.outcome = 'deferred' THEN o.last_error
                              WHEN d.new_status = 'dead' AND d.class = 'transient'
                              THEN format('gave up after %s attempts: %s', d.attempt, d.message)
                              ELSE d.message END,
@@ -62,7 +65,7 @@ WITH r AS (
 ), ev AS (
     INSERT INTO afp.delivery_events (outbox_id, kind, outcome, detail)
     SELECT u.id, 'attempt',
-           CASE WHEN d.outcome IN ('sent', 'aborted') THEN d.outcome
+           CASE WHEN d.outcome IN ('sent', 'aborted', 'deferred') THEN d.outcome
                 WHEN u.status = 'dead' THEN 'dead' ELSE 'retry' END,
            jsonb_strip_nulls(jsonb_build_object(
                'attempt', d.attempt, 'code', d.code, 'message', d.message,
@@ -90,6 +93,8 @@ COMMENT ON FUNCTION afp.outbox_record_results(bigint[], integer[], text[], text[
 'seconds. Errors are classified by afp.outcome_rules of kind p_kind (no match = transient): '
 'permanent -> dead (plus a hard_bounce suppression when the rule says so), transient -> failed with '
 'exponential backoff and jitter (base p_retry_base_ms, cap p_retry_max_ms, at least Retry-After) or '
-'dead once p_max_attempts is reached; aborted -> queued again, attempt not counted. Rows no longer '
+'dead once p_max_attempts is reached; aborted -> queued again, attempt not counted; deferred (not '
+'sent: the provider is down or rate-limited) -> queued again after retry_after seconds, attempt not '
+'counted, last code/error kept. Rows no longer '
 'held by this claim (status/attempts changed) are left alone. Writes one delivery event per row. '
 'Returns the number of rows updated.';

@@ -23,7 +23,7 @@ AS 'MODULE_PATHNAME', 'afp_delivery_workers'
 LANGUAGE C STRICT VOLATILE;
 
 COMMENT ON FUNCTION afp_delivery_workers() IS
-'The delivery background workers from shared memory: launcher and email worker with pid (NULL when '
+'The delivery background workers from shared memory: launcher, email, sms and push worker with pid (NULL when '
 'not running), database, start time and counters (batches, messages sent, failed attempts, last '
 'batch, wake-ups). Empty unless afp is in shared_preload_libraries.';
 

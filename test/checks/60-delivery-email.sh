@@ -296,7 +296,7 @@ expect "afp_email_preview renders a signed message" "t" \
 # ---------------------------------------------------------------- worker behaviour
 expect "email worker in pg_stat_activity" "1" \
   "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'afp email worker' AND backend_type = 'afp email worker' AND datname = 'afp'"
-expect "afp_delivery_workers(): launcher, email and sms workers" "sms:t,launcher:t,email:t" \
+expect "afp_delivery_workers(): launcher, email, sms and push workers" "sms:t,push:t,launcher:t,email:t" \
   "SELECT string_agg(role || ':' || CASE WHEN pid IS NULL THEN 'f' ELSE 't' END, ',' ORDER BY role DESC) FROM afp_delivery_workers()"
 expect "afp_delivery_workers() pid matches pg_stat_activity" "t" \
   "SELECT (SELECT pid FROM afp_delivery_workers() WHERE role = 'email') = (SELECT pid FROM pg_stat_activity WHERE backend_type = 'afp email worker')"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """sms_sim.py — a Twilio-shaped SMS provider simulator for the delivery tests.
 
-    /usr/bin/python3 sms_sim.py PORT DIR
+    /usr/bin/python3 sms_sim.py PORT DIR [--fault-rate R] [--tls-cert PEM --tls-key PEM]
 
 Serves POST /2010-04-01/Accounts/{sid}/Messages.json on 127.0.0.1:PORT (threaded, stdlib only),
 records every request as one JSON line in DIR/requests.jsonl (time, path, Authorization,
@@ -14,8 +14,20 @@ Scenario by the last digit of the To number:
     9  stalls 30 s before answering the first request of an idempotency key (recorded on
        arrival), then 201
     else 201 {"sid": "SM<32 hex>", "status": "queued", ...}
+
+Options (off by default; the acceptance checks 64-66 use them):
+    --fault-rate R  a fraction R of the other idempotency keys (chosen by a hash of the key) get a
+                    transient error on their first request: half 500, half 429 with Retry-After
+                    1 or 2 (seconds); the entry records "retry_after"
+    --delay-ms D    accepted (201) requests are answered after D ms
+    --tls-cert/--tls-key  serve HTTPS (the listening socket wrapped with ssl)
+    --status-all S  answer every request with HTTP status S (e.g. 500: a provider that is down;
+                    63-delivery-rate-failover uses it)
+    --retry-after N the Retry-After (seconds) of scenario 2 (default 2)
 """
+import argparse
 import hashlib
+import ssl
 import json
 import sys
 import threading
@@ -23,10 +35,30 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-PORT = int(sys.argv[1])
-DIR = sys.argv[2]
+AP = argparse.ArgumentParser()
+AP.add_argument("port", type=int)
+AP.add_argument("dir")
+AP.add_argument("--fault-rate", type=float, default=0.0)
+AP.add_argument("--delay-ms", type=int, default=0)
+AP.add_argument("--tls-cert")
+AP.add_argument("--tls-key")
+AP.add_argument("--status-all", type=int, default=0)
+AP.add_argument("--retry-after", type=int, default=2)
+ARGS = AP.parse_args()
+PORT = ARGS.port
+DIR = ARGS.dir
 LOCK = threading.Lock()
 SEEN = {}
+
+
+def fault_of(key):
+    """None, or the transient fault (500 or 429 with its Retry-After) of a key under --fault-rate."""
+    if ARGS.fault_rate <= 0 or not key:
+        return None
+    h = hashlib.md5(key.encode()).digest()
+    if int.from_bytes(h[:4], "big") / 2.0 ** 32 >= ARGS.fault_rate:
+        return None
+    return (500, None) if h[4] & 1 else (429, 1 + (h[5] & 1))
 
 
 def record(entry):
@@ -71,11 +103,16 @@ class Handler(BaseHTTPRequestHandler):
             entry["status"] = 404
             record(entry)
             return self.reply(404, {"code": 20404, "message": "not found"})
+        if ARGS.status_all:
+            entry["status"] = ARGS.status_all
+            record(entry)
+            return self.reply(ARGS.status_all, {"code": 20000 + ARGS.status_all, "message": "simulated outage"})
         last = to[-1:] if to else ""
         if last == "2" and n == 1:
             entry["status"] = 429
             record(entry)
-            return self.reply(429, {"code": 20429, "message": "Too Many Requests"}, [("Retry-After", "2")])
+            return self.reply(429, {"code": 20429, "message": "Too Many Requests"},
+                              [("Retry-After", str(ARGS.retry_after))])
         if last == "3" and n == 1:
             entry["status"] = 500
             record(entry)
@@ -88,10 +125,23 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(201, {"sid": "SMlate", "status": "queued"})
             except OSError:
                 return None
+        fault = fault_of(key) if last not in ("2", "3", "4", "9") else None
+        if fault and n == 1:
+            entry["status"] = fault[0]
+            entry["fault"] = True
+            if fault[0] == 429:
+                entry["retry_after"] = fault[1]
+                record(entry)
+                return self.reply(429, {"code": 20429, "message": "Too Many Requests"},
+                                  [("Retry-After", str(fault[1]))])
+            record(entry)
+            return self.reply(500, {"code": 20500, "message": "Internal Server Error"})
         if last == "4":
             entry["status"] = 400
             record(entry)
             return self.reply(400, {"code": 21211, "message": "The 'To' number is not a valid phone number."})
+        if ARGS.delay_ms > 0:
+            time.sleep(ARGS.delay_ms / 1000.0)
         sid = "SM" + hashlib.md5((key or to).encode()).hexdigest()
         entry["status"] = 201
         entry["sid"] = sid
@@ -102,5 +152,9 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
 server.daemon_threads = True
+if ARGS.tls_cert:
+    CTX = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    CTX.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+    server.socket = CTX.wrap_socket(server.socket, server_side=True)
 open(DIR + "/ready", "w").close()
 server.serve_forever()

@@ -1,6 +1,7 @@
 """SMTP sink for the delivery tests (Debian python3-aiosmtpd; run with /usr/bin/python3).
 
-    smtp_sink.py PORT OUTDIR
+    smtp_sink.py PORT OUTDIR [--fault-rate R] [--tls-cert PEM --tls-key PEM [--smtps | --require-starttls]]
+                             [--auth USER:PASSWORD [--auth-mechs PLAIN,LOGIN]]
 
 Listens on 127.0.0.1:PORT and stores every accepted message as OUTDIR/NNNNNN.eml (the bytes as
 received) plus OUTDIR/NNNNNN.json ({"mail_from", "rcpt_tos", "received_at"}). Writes
@@ -13,7 +14,20 @@ Scenarios by the recipient's local part (prefix):
   slow...      DATA of the first attempt of an address stalls for 30 s (OUTDIR/slow-started is
                written when it begins), later attempts are accepted at once
 Attempts are logged in OUTDIR/attempts.log (one "RCPT addr code" line each).
+
+Options (all off by default; the acceptance checks 64-66 use them):
+  --fault-rate R     a fraction R of the other addresses (chosen by a hash of the address) fail
+                     their first attempt transiently: half at RCPT (451 4.3.2), half after the
+                     message data (452 4.3.1); logged as "FAULT addr code" lines
+  --delay-ms D       every accepted message data is answered after D ms
+  --tls-cert/--tls-key  certificate and key: STARTTLS is offered (--require-starttls: required
+                     before MAIL) or, with --smtps, the listener speaks implicit TLS
+  --auth USER:PASSWORD  AUTH required (after TLS); wrong credentials get 535 5.7.8; logged as
+                     "AUTH mechanism login ok|fail" lines; --auth-mechs limits the mechanisms
 """
+import argparse
+import hashlib
+import ssl
 import asyncio
 import json
 import os
@@ -24,13 +38,36 @@ import time
 
 from aiosmtpd.controller import Controller
 
-PORT = int(sys.argv[1])
-OUT = sys.argv[2]
+ap = argparse.ArgumentParser()
+ap.add_argument("port", type=int)
+ap.add_argument("outdir")
+ap.add_argument("--fault-rate", type=float, default=0.0)
+ap.add_argument("--delay-ms", type=int, default=0)
+ap.add_argument("--tls-cert")
+ap.add_argument("--tls-key")
+ap.add_argument("--smtps", action="store_true")
+ap.add_argument("--require-starttls", action="store_true")
+ap.add_argument("--auth")
+ap.add_argument("--auth-mechs", default="PLAIN,LOGIN")
+ARGS = ap.parse_args()
+PORT = ARGS.port
+OUT = ARGS.outdir
 os.makedirs(OUT, exist_ok=True)
 
 lock = threading.Lock()
 counter = [0]
 tries = {}
+data_tries = {}
+
+
+def faulty(address):
+    """0 (no fault), 1 (RCPT 451) or 2 (DATA 452) for an address under --fault-rate."""
+    if ARGS.fault_rate <= 0:
+        return 0
+    h = hashlib.md5(address.lower().encode()).digest()
+    if int.from_bytes(h[:4], "big") / 2.0 ** 32 >= ARGS.fault_rate:
+        return 0
+    return 1 + (h[4] & 1)
 
 
 def log(line):
@@ -50,6 +87,9 @@ class Handler:
             code = "554 5.7.1 <%s>: Message rejected by policy" % address
         elif local.startswith("tempfail") and n <= 2:
             code = "451 4.3.0 Temporary failure, try again later"
+        elif faulty(address) == 1 and n == 1:
+            code = "451 4.3.2 Injected fault, try again later"
+            log("FAULT %s 451" % address)
         else:
             envelope.rcpt_tos.append(address)
             code = "250 OK"
@@ -62,6 +102,16 @@ class Handler:
                 open(os.path.join(OUT, "slow-started"), "w").write(str(time.time()))
                 await asyncio.sleep(30)
                 return "451 4.4.2 Timeout"
+        for rcpt in envelope.rcpt_tos:
+            if faulty(rcpt) == 2:
+                with lock:
+                    m = data_tries.get(rcpt, 0) + 1
+                    data_tries[rcpt] = m
+                if m == 1:
+                    log("FAULT %s 452" % rcpt)
+                    return "452 4.3.1 Injected fault: insufficient system storage"
+        if ARGS.delay_ms > 0:
+            await asyncio.sleep(ARGS.delay_ms / 1000.0)
         data = envelope.original_content or envelope.content
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")
@@ -78,9 +128,37 @@ class Handler:
         return "250 2.0.0 Ok: queued as %06d" % n
 
 
+def authenticator(server, session, envelope, mechanism, auth_data):
+    """Checks AUTH PLAIN/LOGIN credentials against --auth and logs the attempt."""
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+    user, _, password = ARGS.auth.partition(":")
+    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
+          and auth_data.password == password.encode())
+    login = auth_data.login.decode("utf-8", "replace") if isinstance(auth_data, LoginPassword) else "?"
+    log("AUTH %s %s %s %s" % (mechanism, login, "ok" if ok else "fail",
+                              "tls" if (session.ssl or ARGS.smtps) else "plain"))
+    return AuthResult(success=ok, handled=False)
+
+
 def main():
+    kwargs = {}
+    if ARGS.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        if ARGS.smtps:
+            kwargs["ssl_context"] = ctx
+        else:
+            kwargs["tls_context"] = ctx
+            kwargs["require_starttls"] = ARGS.require_starttls
+    if ARGS.auth:
+        kwargs["authenticator"] = authenticator
+        kwargs["auth_required"] = True
+        # aiosmtpd counts only STARTTLS as TLS; an implicit-TLS listener is TLS from the start
+        kwargs["auth_require_tls"] = not ARGS.smtps
+        mechs = {m.strip().upper() for m in ARGS.auth_mechs.split(",")}
+        kwargs["auth_exclude_mechanism"] = [m for m in ("PLAIN", "LOGIN") if m not in mechs]
     controller = Controller(Handler(), hostname="127.0.0.1", port=PORT, decode_data=False,
-                            data_size_limit=64 * 1024 * 1024)
+                            data_size_limit=64 * 1024 * 1024, **kwargs)
     controller.start()
     open(os.path.join(OUT, "ready"), "w").write(str(os.getpid()))
     stop = threading.Event()

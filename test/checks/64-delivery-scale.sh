@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# 64-delivery-scale: acceptance run of issue 5 — 10,000 customers, one bulk dispatch, faults.
+#  - starts its own PostgreSQL 15 (build/accept-scale, port AFP_SCALE_PGPORT=54401,
+#    afp.delivery_database='afp'), the SMTP sink (test/delivery/smtp_sink.py, port 54406,
+#    --fault-rate 0.2) and the SMS simulator (test/delivery/sms_sim.py, port 54407, --fault-rate 0.2);
+#  - test/delivery/scale_model.py generates 10,000 customers (AFP_SCALE_N) with mixed preferences
+#    (email/sms/push orders, per-type rows), consent on/off, suppressions (active, expired, other
+#    case), unverified and superseded contact points, 32 time zones; sms quiet hours 21:00-08:00
+#    defer, push 21:00-08:00 fallback (without a push worker, verified push tokens only where push
+#    is quiet, so no push row can be chosen); one afp_dispatch_bulk for all documents;
+#  - waits until everything due is sent or dead, then scale_model.py check computes the expected
+#    decision of every document on its own (Python zoneinfo, its own template renderer) and
+#    compares: the rows, their payloads, next_attempt_at of deferred rows, final states, every
+#    message at the right sink once with the right recipient and content, 20 % transient faults
+#    (SMTP 451/452, HTTP 500/429 + Retry-After) retried and sent, Retry-After respected at the
+#    simulator, permanent errors dead (+ hard_bounce suppression for 550 5.1.1).
+set -uo pipefail
+NAME=64-delivery-scale
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PGBIN=${AFP_PGBIN:-/usr/lib/postgresql/15/bin}
+PGPORT_D=${AFP_SCALE_PGPORT:-54401}
+SMTP_PORT=${AFP_SCALE_SMTP_PORT:-54406}
+SIM_PORT=${AFP_SCALE_SIM_PORT:-54407}
+N=${AFP_SCALE_N:-10000}
+SEED=${AFP_SCALE_SEED:-$(date +%s)}
+BASE=$ROOT/build/accept-scale
+DATA=$BASE/data SOCK=$BASE/sock LOGDIR=$BASE/log SINK=$BASE/sink SIMDIR=$BASE/sim WORK=$BASE/work
+PY=/usr/bin/python3
+SINK_PID="" SIM_PID=""
+
+. "$ROOT/test/delivery/lib.sh"
+
+stop_all() {
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
+  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+  SINK_PID="" SIM_PID=""
+  if [ -f "$DATA/postmaster.pid" ]; then as_owner "$PGBIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null 2>&1; fi
+}
+trap stop_all EXIT
+
+# ---------------------------------------------------------------- setup
+SHAREDIR=$("$PGBIN/pg_config" --sharedir)
+if [ -z "${AFP_PGBIN:-}" ] && ! grep -qs sms_claim "$SHAREDIR"/extension/afp--*.sql; then
+  make -s -C "$ROOT" install >"$BASE.make.log" 2>&1 || { fail "setup" "make install failed: $(tail -n 5 "$BASE.make.log")"; finish; }
+fi
+$PY -c 'import aiosmtpd' 2>/dev/null || { fail "setup" "python3-aiosmtpd missing (scripts/install-deps.sh)"; finish; }
+
+stop_all
+# the previous run's files go away in the background (deleting ~10,000 files can take half a minute)
+if [ -e "$BASE" ]; then mv "$BASE" "$BASE.old.$$" && { rm -rf "$BASE.old.$$" & }; fi
+mkdir -p "$DATA" "$SOCK" "$LOGDIR" "$SINK" "$SIMDIR" "$WORK"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE" "$DATA" "$SOCK" "$LOGDIR" "$WORK"
+chmod 700 "$DATA"
+as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$LOGDIR/initdb.log" 2>&1 ||
+  { fail "setup" "initdb failed: $(tail -n 5 "$LOGDIR/initdb.log")"; finish; }
+echo "include_if_exists = 'afp_test.conf'" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
+# small retry delays so that the run finishes in a few minutes; two attempts suffice for every
+# injected fault, six leave room
+as_owner tee "$DATA/afp_test.conf" >/dev/null <<EOF2
+listen_addresses = '127.0.0.1'
+port = $PGPORT_D
+unix_socket_directories = '$SOCK'
+shared_preload_libraries = 'afp'
+fsync = off
+synchronous_commit = off
+max_connections = 30
+log_line_prefix = '%m [%p] %q%u@%d '
+afp.delivery_database = 'afp'
+afp.poll_interval_ms = 200
+afp.email_batch_size = 100
+afp.email_concurrency = 8
+afp.sms_batch_size = 100
+afp.sms_concurrency = 16
+afp.max_attempts = 6
+afp.retry_base_ms = 200
+afp.retry_max_ms = 1000
+afp.smtp_timeout_ms = 10000
+afp.http_timeout_ms = 10000
+EOF2
+as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null ||
+  { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }
+DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create database"; finish; }
+
+(cd "$BASE" && exec $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK" --fault-rate 0.2 >"$LOGDIR/sink.log" 2>&1) &
+SINK_PID=$!
+(cd "$BASE" && exec $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR" --fault-rate 0.2 >"$LOGDIR/sim.log" 2>&1) &
+SIM_PID=$!
+for _ in $(seq 50); do [ -f "$SINK/ready" ] && [ -f "$SIMDIR/ready" ] && break; sleep 0.1; done
+[ -f "$SINK/ready" ] || { fail "setup" "SMTP sink did not start: $(cat "$LOGDIR/sink.log")"; finish; }
+[ -f "$SIMDIR/ready" ] || { fail "setup" "SMS simulator did not start: $(cat "$LOGDIR/sim.log")"; finish; }
+
+# ---------------------------------------------------------------- data (generated, seed printed)
+echo "seed $SEED (AFP_SCALE_SEED=$SEED reproduces the data), $N customers"
+$PY "$ROOT/test/delivery/scale_model.py" gen "$WORK" "$N" "$SEED" || { fail "setup" "scale_model.py gen failed"; finish; }
+[ "$(id -u)" -eq 0 ] && chown postgres: "$WORK"/*.csv
+if ! q -v smtp_port="$SMTP_PORT" -v sim_port="$SIM_PORT" -v work="$WORK" >"$WORK/setup.out" 2>&1 <<'SQL'
+CREATE EXTENSION afp;
+INSERT INTO afp.providers (name, channel, kind, endpoint, config) VALUES
+  ('sink', 'email', 'smtp', 'smtp://127.0.0.1:' || :'smtp_port', '{"from": "Example Bank <statements@bank.example>"}');
+INSERT INTO afp.providers (name, channel, kind, endpoint, config, secret) VALUES
+  ('twsim', 'sms', 'http', 'http://127.0.0.1:' || :'sim_port' || '/2010-04-01', '{"from": "+15005550006"}',
+   '{"account_sid": "ACtest", "auth_token": "sim-auth-token"}');
+UPDATE afp.quiet_hours SET starts_at = '21:00', ends_at = '08:00',
+       action = CASE channel WHEN 'push' THEN 'fallback' ELSE 'defer' END;
+INSERT INTO afp.message_templates (document_type, channel, locale, subject, body_text, body_html) VALUES
+  ('*', 'email', 'de', 'Ihr {{document_type}} {{index.Month}} ist bereit', E'Hallo {{name}}\n\nKonto {{index.Account}}\n',
+   '<p>Hallo {{name}}</p><p>Konto {{index.Account}}</p>'),
+  ('*', 'sms', 'de', NULL, 'Ihr {{document_type}} ist da, Konto {{index.Account}}.', NULL);
+BEGIN;
+CREATE TABLE public.t_load AS SELECT now() AS t;
+\set f :work '/customers.csv'
+COPY afp.customers (id, external_id, name, locale, time_zone) FROM :'f' WITH (FORMAT csv);
+\set f :work '/contacts.csv'
+COPY afp.contact_points (id, customer_id, channel, address, platform, verified) FROM :'f' WITH (FORMAT csv);
+\set f :work '/preferences.csv'
+COPY afp.preferences (customer_id, document_type, channels, opt_in, consent_source) FROM :'f' WITH (FORMAT csv);
+CREATE TEMP TABLE supp_in (channel text, address text, reason text, created_days int, expires_days int);
+\set f :work '/suppressions.csv'
+COPY supp_in FROM :'f' WITH (FORMAT csv);
+INSERT INTO afp.suppressions (channel, address, reason, created_at, expires_at)
+SELECT channel, address, reason, now() + created_days * interval '1 day', now() + expires_days * interval '1 day' FROM supp_in;
+\set f :work '/documents.csv'
+COPY afp.documents (id, customer_id, document_type, afp, pdf, index) FROM :'f' WITH (FORMAT csv);
+SELECT setval('afp.customers_id_seq', (SELECT max(id) FROM afp.customers));
+SELECT setval('afp.contact_points_id_seq', (SELECT max(id) FROM afp.contact_points));
+SELECT setval('afp.documents_id_seq', (SELECT max(id) FROM afp.documents));
+COMMIT;
+ANALYZE;
+SQL
+then
+  fail "setup SQL" "$(tail -n 20 "$WORK/setup.out")"; finish
+fi
+expect "customers loaded" "$N" "SELECT count(*) FROM afp.customers"
+
+# ---------------------------------------------------------------- one bulk dispatch
+T0=$(date +%s.%N)
+if ! q >"$WORK/dispatch.out" 2>&1 <<'SQL'
+BEGIN;
+CREATE TABLE public.t0 AS SELECT now() AS t;
+CREATE TABLE public.dispatched AS SELECT * FROM afp_dispatch_bulk(ARRAY(SELECT id FROM afp.documents ORDER BY id));
+COMMIT;
+SQL
+then
+  fail "afp_dispatch_bulk" "$(tail -n 10 "$WORK/dispatch.out")"; finish
+fi
+DISPATCH_S=$(echo "$(date +%s.%N) - $T0" | bc)
+echo "dispatch: $(q -c "SELECT count(*) FROM public.dispatched") rows for $N documents in one afp_dispatch_bulk, $DISPATCH_S s"
+pass
+
+# ---------------------------------------------------------------- drain
+DRAINED="SELECT NOT EXISTS (SELECT 1 FROM afp.outbox WHERE status IN ('sending', 'failed')
+                               OR (status = 'queued' AND next_attempt_at <= now()))"
+if wait_for 240 "$DRAINED"; then
+  pass
+  echo "drain: everything due sent or dead $(echo "$(date +%s.%N) - $T0" | bc) s after the dispatch started"
+else
+  fail "everything due drained within 240 s" "$(q -c "SELECT channel, status, count(*), max(last_error) FROM afp.outbox GROUP BY 1, 2")" \
+    "$(grep -E 'afp|ERROR|FATAL' "$LOGDIR/postgres.log" | tail -n 10)"
+fi
+
+q -c "SELECT to_json(t) FROM public.t0" | tr -d '"' >"$WORK/t0"
+q -c "SELECT to_json(t) FROM public.t_load" | tr -d '"' >"$WORK/t_load"
+q -c "SELECT to_json(now())" | tr -d '"' >"$WORK/checked_at"
+q -c "SELECT json_agg(json_build_object('id', o.id, 'document_id', o.document_id, 'channel', o.channel,
+        'recipient', o.recipient, 'payload', o.payload, 'idempotency_key', o.idempotency_key,
+        'status', o.status, 'attempts', o.attempts, 'last_code', o.last_code, 'last_error', o.last_error,
+        'provider_message_id', o.provider_message_id, 'next_attempt_at', o.next_attempt_at,
+        'first_next_attempt_at', d.next_attempt_at))
+      FROM afp.outbox o JOIN public.dispatched d ON d.id = o.id" >"$WORK/outbox.json"
+q -c "SELECT coalesce(json_agg(s), '[]') FROM afp.suppressions s" >"$WORK/suppressions_after.json"
+
+# ---------------------------------------------------------------- independent comparison
+$PY "$ROOT/test/delivery/scale_model.py" check "$WORK" "$SINK" "$SIMDIR" >"$WORK/check.out" 2>&1
+grep '^INFO' "$WORK/check.out" | sed 's/^INFO //'
+while IFS= read -r line; do
+  case "$line" in OK\ *) pass ;; FAIL\ *) fail "${line#FAIL }" ;; esac
+done < <(grep -E '^(OK|FAIL) ' "$WORK/check.out")
+grep -qE '^(OK|FAIL) ' "$WORK/check.out" || fail "scale_model.py check ran" "$(tail -n 20 "$WORK/check.out")"
+grep -q Traceback "$WORK/check.out" && fail "scale_model.py check finished" "$(tail -n 10 "$WORK/check.out")"
+
+# ---------------------------------------------------------------- bookkeeping in SQL
+expect "outbox rows = dispatched rows" "0" \
+  "SELECT count(*) FROM afp.outbox o FULL JOIN public.dispatched d ON d.id = o.id WHERE o.id IS NULL OR d.id IS NULL"
+expect "no push row (no push worker): push preferences fell back" "0" "SELECT count(*) FROM afp.outbox WHERE channel = 'push'"
+expect "one 'sent' event per sent row" "0" \
+  "SELECT count(*) FROM afp.outbox o WHERE status = 'sent'
+      AND (SELECT count(*) FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.outcome = 'sent') <> 1"
+expect "one event per attempt" "0" \
+  "SELECT count(*) FROM afp.outbox o WHERE status IN ('sent', 'dead')
+      AND (SELECT count(*) FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.kind = 'attempt') <> o.attempts"
+expect "every retry event carries its next attempt time" "0" \
+  "SELECT count(*) FROM afp.delivery_events WHERE outcome = 'retry' AND (detail->>'next_attempt_at') IS NULL"
+expect "dead_letters = the dead rows, each with a reason" "t" \
+  "SELECT (SELECT count(*) FROM afp.dead_letters) = (SELECT count(*) FROM afp.outbox WHERE status = 'dead' AND last_error <> '')
+      AND (SELECT count(*) FROM afp.outbox WHERE status = 'dead') > 0"
+expect "delivery_report adds up to the outbox" "t" \
+  "SELECT sum(messages) = (SELECT count(*) FROM afp.outbox) FROM afp.delivery_report"
+expect "afp_delivery_workers() counted every sent row" "t" \
+  "SELECT sum(sent) = (SELECT count(*) FROM afp.outbox WHERE status = 'sent') FROM afp_delivery_workers() WHERE role IN ('email', 'sms')"
+q -c "SELECT channel || ' ' || status || ': ' || count(*) || ' rows, ' || sum(attempts) || ' attempts' FROM afp.outbox GROUP BY channel, status ORDER BY 1" |
+  sed 's/^/outbox: /'
+
+if grep -qE 'PANIC|terminated by signal|TRAP' "$LOGDIR/postgres.log"; then
+  fail "no crash in the server log" "$(grep -E 'PANIC|terminated by signal|TRAP' "$LOGDIR/postgres.log" | head -n 5)"
+else pass; fi
+
+finish

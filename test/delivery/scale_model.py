@@ -1,0 +1,448 @@
+#!/usr/bin/python3
+"""scale_model.py — data and independent expectations of test/checks/64-delivery-scale.sh.
+
+    /usr/bin/python3 scale_model.py gen WORKDIR N SEED
+        writes WORKDIR/{customers,contacts,preferences,suppressions,documents}.csv (explicit ids,
+        loaded with \\copy) and WORKDIR/model.json (the same data, for the check)
+    /usr/bin/python3 scale_model.py check WORKDIR SINKDIR SIMDIR
+        reads model.json, WORKDIR/t0 (now() of the dispatch transaction), WORKDIR/outbox.json,
+        WORKDIR/suppressions_after.json, WORKDIR/checked_at and what the SMTP sink and the SMS
+        simulator recorded; prints one "OK name" / "FAIL name :: detail" line per test and
+        "INFO ..." lines.
+
+The expected decision of every document is computed here from the rules in docs/delivery.md
+(consent, channel order, verified and unsuppressed contact points, quiet hours in the customer's
+time zone with defer/fallback, message templates), written separately from sql/082_afp_dispatch.sql:
+Python's zoneinfo for local time, its own template renderer and its own MIME parsing.
+"""
+import csv
+import datetime as dt
+import email
+import email.header
+import email.policy
+import glob
+import hashlib
+import json
+import os
+import random
+import sys
+from zoneinfo import ZoneInfo
+
+UTC = dt.timezone.utc
+ZONES = ["UTC", "Europe/London", "Europe/Zurich", "Europe/Helsinki", "Europe/Moscow", "Asia/Dubai",
+         "Asia/Tehran", "Asia/Kolkata", "Asia/Kathmandu", "Asia/Dhaka", "Asia/Bangkok", "Asia/Shanghai",
+         "Asia/Tokyo", "Australia/Adelaide", "Australia/Sydney", "Pacific/Auckland", "Pacific/Chatham",
+         "Pacific/Kiritimati", "Pacific/Pago_Pago", "Pacific/Honolulu", "America/Anchorage",
+         "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
+         "America/Caracas", "America/St_Johns", "America/Sao_Paulo", "Atlantic/Azores", "Africa/Lagos",
+         "Africa/Johannesburg", "Etc/GMT+12"]
+# quiet hours as the check configures them (seeded times; push set to fallback by the check)
+QUIET = {"sms": (dt.time(21, 0), dt.time(8, 0), "defer"), "push": (dt.time(21, 0), dt.time(8, 0), "fallback")}
+FROM_ADDR = "statements@bank.example"
+# the builtin templates (sql/078) and the check's own 'de' rows, restated here
+TEMPLATES = {
+    ("email", "*"): ("Your {{document_type}} is ready",
+                     "Hello {{name}},\n\nyour {{document_type}} (document {{document_id}}) is attached.\n",
+                     "<!DOCTYPE html><html><body><p>Hello {{name}},</p><p>your {{document_type}} (document "
+                     "{{document_id}}) is attached.</p></body></html>"),
+    ("sms", "*"): (None, "Your {{document_type}} is ready (document {{document_id}}).", None),
+    ("email", "de"): ("Ihr {{document_type}} {{index.Month}} ist bereit",
+                      "Hallo {{name}}\n\nKonto {{index.Account}}\n",
+                      "<p>Hallo {{name}}</p><p>Konto {{index.Account}}</p>"),
+    ("sms", "de"): (None, "Ihr {{document_type}} ist da, Konto {{index.Account}}.", None),
+}
+
+
+def quiet_state(channel, tz, now):
+    """(quiet?, action, end of the quiet period as UTC datetime) for a channel at now."""
+    if channel not in QUIET:
+        return False, None, None
+    start, end, action = QUIET[channel]
+    local = now.astimezone(ZoneInfo(tz))
+    t = local.time().replace(tzinfo=None)
+    quiet = (start <= t or t < end) if start > end else (start <= t < end)
+    day = local.date() + (dt.timedelta(days=1) if t >= end else dt.timedelta(0))
+    ends = dt.datetime.combine(day, end, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    return quiet, action, ends
+
+
+def minutes_to_boundary(tz, now):
+    """Minutes from now to the nearest quiet-hours boundary (21:00 or 08:00 local)."""
+    local = now.astimezone(ZoneInfo(tz))
+    m = local.hour * 60 + local.minute + local.second / 60.0
+    return min(min(abs(m - b), 1440 - abs(m - b)) for b in (21 * 60, 8 * 60))
+
+
+def render(tpl, vars_, html=False):
+    """{{key}} -> value (HTML-escaped when html); unknown placeholders vanish."""
+    if tpl is None:
+        return None
+    out, i = "", 0
+    while True:
+        j = tpl.find("{{", i)
+        if j < 0:
+            return out + tpl[i:]
+        k = tpl.find("}}", j)
+        if k < 0:
+            return out + tpl[i:]
+        v = vars_.get(tpl[j + 2:k], "")
+        if html:
+            v = (v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                 .replace('"', "&quot;").replace("'", "&#39;"))
+        out += tpl[i:j] + v
+        i = k + 2
+
+
+def gen(work, n, seed):
+    """Generates the customers and everything around them."""
+    rnd = random.Random(seed)
+    now = dt.datetime.now(UTC)
+    push_worker = os.environ.get("AFP_PUSH_WORKER") == "1"
+    customers, contacts, prefs, supps, docs = [], [], [], [], []
+    cpid = 0
+    used_email = set()
+    for i in range(1, n + 1):
+        tz = rnd.choice(ZONES)
+        locale = rnd.choice(["en"] * 6 + ["de", "de-CH", "fr"])
+        name = rnd.choice(["Customer %d" % i, "Zoë Ñandú %d" % i, "Müller & Söhne <%d>" % i, "O'Brien %d" % i])
+        customers.append({"id": i, "external_id": "c%05d" % i, "name": name, "locale": locale, "tz": tz})
+        # preferences
+        r = rnd.random()
+        orders = [["email"], ["sms"], ["email", "sms"], ["sms", "email"], ["push", "sms", "email"], ["push", "email"]]
+        if r < 0.05:
+            pass                                        # no preference: no consent
+        elif r < 0.12:
+            prefs.append({"customer_id": i, "document_type": "*", "channels": rnd.choice(orders), "opt_in": False})
+        else:
+            prefs.append({"customer_id": i, "document_type": "*", "channels": rnd.choice(orders), "opt_in": True})
+        dtype = "invoice" if rnd.random() < 0.12 else "statement"
+        if dtype == "invoice" and rnd.random() < 0.6:
+            prefs.append({"customer_id": i, "document_type": "invoice", "channels": rnd.choice(orders),
+                          "opt_in": rnd.random() < 0.7})
+        # email contact points
+        def add(channel, address, verified, platform=None):
+            nonlocal cpid
+            cpid += 1
+            contacts.append({"id": cpid, "customer_id": i, "channel": channel, "address": address,
+                             "verified": verified, "platform": platform})
+        r = rnd.random()
+        if r < 0.88:
+            kind = rnd.random()
+            local = ("bounce.c%d" % i if kind < 0.01 else "reject.c%d" % i if kind < 0.015
+                     else rnd.choice(["c%d" % i, "C%d.Mixed" % i, "first.last%d" % i]))
+            addr = "%s@%s" % (local, rnd.choice(["example.test", "mail.example.test", "Example.TEST"]))
+            if rnd.random() < 0.05:
+                add("email", "old.c%d@example.test" % i, False)   # older, unverified: skipped
+            add("email", addr, rnd.random() >= 0.05)
+            if rnd.random() < 0.03:
+                add("email", "second.c%d@example.test" % i, True)  # newer verified: not used
+            used_email.add(addr)
+            s = rnd.random()
+            if s < 0.04:
+                supps.append({"channel": "email", "address": addr.upper() if rnd.random() < 0.5 else addr,
+                              "reason": rnd.choice(["hard_bounce", "complaint", "unsubscribe", "manual"]),
+                              "created_days": -10, "expires_days": None if rnd.random() < 0.7 else 30})
+            elif s < 0.07:
+                supps.append({"channel": "email", "address": addr, "reason": "complaint",
+                              "created_days": -40, "expires_days": -1})
+        # sms contact point
+        if rnd.random() < 0.7:
+            last = "4" if rnd.random() < 0.01 else rnd.choice("015678")
+            number = "+1555%07d%s" % (i, last)
+            add("sms", number, rnd.random() >= 0.05)
+            s = rnd.random()
+            if s < 0.03:
+                supps.append({"channel": "sms", "address": number, "reason": "unsubscribe",
+                              "created_days": -5, "expires_days": None})
+            elif s < 0.05:
+                supps.append({"channel": "sms", "address": number, "reason": "manual",
+                              "created_days": -20, "expires_days": -2})
+        # push tokens: without a push worker only where push is sure to be quiet (fallback) or
+        # unverified, so no push row can be chosen
+        if rnd.random() < 0.3:
+            quiet, _, _ = quiet_state("push", tz, now)
+            verified = push_worker or (quiet and minutes_to_boundary(tz, now) > 20)
+            add("push", "tok-%d-%s" % (i, hashlib.md5(str(i).encode()).hexdigest()), verified,
+                rnd.choice(["ios", "android"]))
+        # the document
+        afp = b"\x5a" + rnd.randbytes(rnd.randint(20, 120))
+        pdf = None
+        if rnd.random() < 0.3:
+            pdf = b"%PDF-1.4\n% document " + str(i).encode() + b"\n" + rnd.randbytes(40) + b"\n%%EOF\n"
+        docs.append({"id": i, "customer_id": i, "document_type": dtype, "afp": afp.hex(),
+                     "pdf": pdf.hex() if pdf else None,
+                     "index": {"Account": "CH-%05d" % i, "Month": "2026-%02d" % (1 + i % 12)}})
+    with open(os.path.join(work, "customers.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        for c in customers:
+            w.writerow([c["id"], c["external_id"], c["name"], c["locale"], c["tz"]])
+    with open(os.path.join(work, "contacts.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        for c in contacts:
+            w.writerow([c["id"], c["customer_id"], c["channel"], c["address"], c["platform"] or "",
+                        "t" if c["verified"] else "f"])
+    with open(os.path.join(work, "preferences.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        for p in prefs:
+            w.writerow([p["customer_id"], p["document_type"], "{" + ",".join(p["channels"]) + "}",
+                        "t" if p["opt_in"] else "f", "scale-test"])
+    with open(os.path.join(work, "suppressions.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        for s in supps:
+            w.writerow([s["channel"], s["address"], s["reason"], s["created_days"],
+                        "" if s["expires_days"] is None else s["expires_days"]])
+    with open(os.path.join(work, "documents.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        for d in docs:
+            w.writerow([d["id"], d["customer_id"], d["document_type"], "\\x" + d["afp"],
+                        "" if d["pdf"] is None else "\\x" + d["pdf"], json.dumps(d["index"])])
+    json.dump({"customers": customers, "contacts": contacts, "prefs": prefs, "supps": supps, "docs": docs,
+               "generated_at": now.isoformat()}, open(os.path.join(work, "model.json"), "w"))
+
+
+def expected(model, now, supp_created):
+    """doc id -> expected outbox row (or None), computed from the rules."""
+    cust = {c["id"]: c for c in model["customers"]}
+    prefs = {(p["customer_id"], p["document_type"]): p for p in model["prefs"]}
+    contacts = {}
+    for c in sorted(model["contacts"], key=lambda c: c["id"]):
+        contacts.setdefault((c["customer_id"], c["channel"]), []).append(c)
+    active = set()
+    for s in model["supps"]:
+        if s["expires_days"] is None or supp_created + dt.timedelta(days=s["expires_days"]) > now:
+            active.add((s["channel"], s["address"].lower()))
+    out = {}
+    for d in model["docs"]:
+        c = cust[d["customer_id"]]
+        p = prefs.get((c["id"], d["document_type"])) or prefs.get((c["id"], "*"))
+        out[d["id"]] = None
+        if p is None or not p["opt_in"]:
+            continue
+        for ch in p["channels"]:
+            usable = [cp for cp in contacts.get((c["id"], ch), [])
+                      if cp["verified"] and (ch, cp["address"].lower()) not in active]
+            if not usable:
+                continue
+            quiet, action, ends = quiet_state(ch, c["tz"], now)
+            if quiet and action == "fallback":
+                continue
+            lang = c["locale"].replace("_", "-").split("-")[0]
+            tpl = TEMPLATES.get((ch, c["locale"])) or TEMPLATES.get((ch, lang)) or TEMPLATES.get((ch, "*"))
+            vars_ = {"name": c["name"], "external_id": c["external_id"], "tenant": "default",
+                     "locale": c["locale"], "document_type": d["document_type"], "document_id": str(d["id"])}
+            vars_.update({"index." + k: v for k, v in d["index"].items()})
+            if ch == "email":
+                payload = {"subject": render(tpl[0], vars_), "text": render(tpl[1], vars_),
+                           "html": render(tpl[2], vars_, True)}
+            else:
+                payload = {"text": render(tpl[1], vars_)}
+            out[d["id"]] = {"channel": ch, "recipient": usable[0]["address"],
+                            "deferred_until": ends if (quiet and action == "defer") else None,
+                            "payload": payload, "key": "doc%d.%s" % (d["id"], ch)}
+            break
+    return out
+
+
+def ts(s):
+    """Parses a PostgreSQL timestamptz (ISO, as to_json writes it)."""
+    return dt.datetime.fromisoformat(s)
+
+
+def check(work, sinkdir, simdir):
+    """Compares the outbox and both sinks with the expectations; prints OK/FAIL lines."""
+    model = json.load(open(os.path.join(work, "model.json")))
+    now = ts(open(os.path.join(work, "t0")).read().strip())
+    supp_created = ts(open(os.path.join(work, "t_load")).read().strip())
+    checked_at = ts(open(os.path.join(work, "checked_at")).read().strip())
+    exp = expected(model, now, supp_created)
+    rows = {r["document_id"]: r for r in json.load(open(os.path.join(work, "outbox.json")))}
+    supp_after = json.load(open(os.path.join(work, "suppressions_after.json")))
+    docs = {d["id"]: d for d in model["docs"]}
+
+    def result(name, bad, total=None, detail=None):
+        ok = not bad
+        print(("OK " if ok else "FAIL ") + name + ("" if ok else " :: %s%s" % (
+            ("%d of %d: " % (len(bad), total)) if total is not None else "", str(detail or bad[:5])[:600])))
+
+    chans = {}
+    for e in exp.values():
+        k = "none" if e is None else e["channel"] + ("/deferred" if e["deferred_until"] else "")
+        chans[k] = chans.get(k, 0) + 1
+    print("INFO expected decisions: " + ", ".join("%s %d" % kv for kv in sorted(chans.items())))
+
+    # 1. the decision of every document
+    bad = [d for d in exp if (exp[d] is None) != (d not in rows)]
+    result("a row exactly for the documents the rules dispatch", bad, len(exp),
+           [(d, exp[d] and exp[d]["channel"], d in rows) for d in bad[:5]])
+    both = [d for d in exp if exp[d] is not None and d in rows]
+    bad = [d for d in both if (rows[d]["channel"], rows[d]["recipient"]) != (exp[d]["channel"], exp[d]["recipient"])]
+    result("channel and recipient of every row", bad, len(both),
+           [(d, rows[d]["channel"], rows[d]["recipient"], exp[d]["channel"], exp[d]["recipient"]) for d in bad[:5]])
+    bad = [d for d in both if rows[d]["payload"] != exp[d]["payload"]]
+    result("payload rendered from the templates (locale, index values, HTML escaping)", bad, len(both),
+           [(d, rows[d]["payload"], exp[d]["payload"]) for d in bad[:2]])
+    bad = [d for d in both if rows[d]["idempotency_key"] != exp[d]["key"]]
+    result("idempotency keys doc<id>.<channel>", bad, len(both))
+    deferred = [d for d in both if exp[d]["deferred_until"] is not None]
+    bad = [d for d in deferred if abs((ts(rows[d]["first_next_attempt_at"]) - exp[d]["deferred_until"]).total_seconds()) > 0.001]
+    result("quiet hours (defer): next_attempt_at = the next local 08:00", bad, len(deferred),
+           [(d, rows[d]["first_next_attempt_at"], exp[d]["deferred_until"].isoformat()) for d in bad[:5]])
+    bad = [d for d in deferred if exp[d]["deferred_until"] > checked_at
+           and ts(rows[d]["next_attempt_at"]) != ts(rows[d]["first_next_attempt_at"])]
+    result("deferred rows still wait for the end of quiet hours at the end", bad, len(deferred))
+    nodefer = [d for d in both if exp[d]["deferred_until"] is None]
+    bad = [d for d in nodefer if ts(rows[d]["first_next_attempt_at"]) > now]
+    result("rows outside quiet hours were due at dispatch", bad, len(nodefer))
+    print("INFO %d deferred rows; %d of them due before the check" % (
+        len(deferred), sum(1 for d in deferred if exp[d]["deferred_until"] <= checked_at)))
+
+    # 2. final states
+    def final_ok(d):
+        r = rows[d]
+        if exp[d]["deferred_until"] is not None and exp[d]["deferred_until"] > checked_at:
+            return r["status"] == "queued" and r["attempts"] == 0
+        return r["status"] == "sent" or (r["status"] == "dead" and (r["last_error"] or "") != "")
+    bad = [d for d in both if not final_ok(d)]
+    result("every row sent or dead with a reason (future deferred rows queued, untouched)", bad, len(both),
+           [(d, rows[d]["status"], rows[d]["attempts"], rows[d]["last_error"]) for d in bad[:5]])
+
+    def local_of(d):
+        return exp[d]["recipient"].split("@")[0].lower()
+    emails = [d for d in both if exp[d]["channel"] == "email"]
+    bounce = [d for d in emails if local_of(d).startswith("bounce")]
+    reject = [d for d in emails if local_of(d).startswith("reject")]
+    normal = [d for d in emails if d not in bounce and d not in reject]
+    bad = [d for d in bounce if (rows[d]["status"], rows[d]["last_code"], rows[d]["attempts"]) != ("dead", "550 5.1.1", 1)]
+    result("550 5.1.1 -> dead after one attempt", bad, len(bounce), [(d, rows[d]["status"], rows[d]["last_code"]) for d in bad[:3]])
+    hb = {(s["address"].lower(), s["outbox_id"]) for s in supp_after if s["reason"] == "hard_bounce" and s["channel"] == "email"}
+    bad = [d for d in bounce if (exp[d]["recipient"].lower(), rows[d]["id"]) not in hb]
+    result("550 5.1.1 -> hard_bounce suppression pointing at the message", bad, len(bounce))
+    bad = [d for d in reject if (rows[d]["status"], rows[d]["last_code"]) != ("dead", "554 5.7.1")
+           or any(s["address"].lower() == exp[d]["recipient"].lower() for s in supp_after)]
+    result("554 5.7.1 -> dead, no suppression", bad, len(reject))
+    bad = [d for d in normal if rows[d]["status"] != "sent"]
+    result("every other email sent (transient faults retried)", bad, len(normal),
+           [(d, rows[d]["status"], rows[d]["attempts"], rows[d]["last_error"]) for d in bad[:5]])
+    print("INFO emails: %d dispatched, %d bounce, %d reject" % (len(emails), len(bounce), len(reject)))
+
+    # 3. the SMTP sink: exactly the sent emails, once each, with the right content
+    faults = {}
+    rcpts = {}
+    for line in open(os.path.join(sinkdir, "attempts.log")):
+        p = line.split()
+        if p[0] == "FAULT":
+            faults[p[1].lower()] = p[2]
+        elif p[0] == "RCPT":
+            rcpts.setdefault(p[1].lower(), []).append(p[2])
+    got = {}
+    for path in sorted(glob.glob(os.path.join(sinkdir, "*.eml"))):
+        msg = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
+        meta = json.load(open(path[:-4] + ".json"))
+        got.setdefault(str(msg["Message-ID"]), []).append((msg, meta))
+    by_mid = {}
+    for d in normal:
+        by_mid["<%s@bank.example>" % exp[d]["key"]] = d
+    dup = [m for m, v in got.items() if len(v) != 1]
+    result("each message at the SMTP sink once", dup, len(got))
+    result("no unexpected message at the SMTP sink", [m for m in got if m not in by_mid], len(got))
+    missing = [m for m in by_mid if m not in got]
+    result("every sent email at the SMTP sink", missing, len(by_mid))
+    bad = []
+    for mid, d in by_mid.items():
+        if mid not in got:
+            continue
+        msg, meta = got[mid][0]
+        e = exp[d]
+        doc = docs[d]
+        problems = []
+        if meta["rcpt_tos"] != [e["recipient"]]:
+            problems.append("envelope %s" % meta["rcpt_tos"])
+        if meta["mail_from"] != FROM_ADDR:
+            problems.append("mail from %s" % meta["mail_from"])
+        if str(msg["To"]).strip() != e["recipient"]:
+            problems.append("To %s" % msg["To"])
+        if str(msg["Subject"]) != e["payload"]["subject"]:
+            problems.append("Subject %r" % str(msg["Subject"]))
+        if rows[d]["provider_message_id"] != mid:
+            problems.append("provider_message_id %s" % rows[d]["provider_message_id"])
+        body = msg.get_body(("plain",))
+        html = msg.get_body(("html",))
+        if body is None or body.get_content().replace("\r\n", "\n") != e["payload"]["text"]:
+            problems.append("text part")
+        if html is None or html.get_content().replace("\r\n", "\n") != e["payload"]["html"]:
+            problems.append("html part")
+        atts = list(msg.iter_attachments())
+        want = bytes.fromhex(doc["pdf"] or doc["afp"])
+        name = "%s-%d.%s" % (doc["document_type"], d, "pdf" if doc["pdf"] else "afp")
+        ctype = "application/pdf" if doc["pdf"] else "application/vnd.ibm.modcap"
+        if len(atts) != 1 or atts[0].get_content() != want or atts[0].get_filename() != name \
+                or atts[0].get_content_type() != ctype:
+            problems.append("attachment")
+        if problems:
+            bad.append((d, problems))
+    result("sink messages: envelope, To, Subject, text, HTML, attachment bytes, Message-ID", bad, len(by_mid))
+    flt = [d for d in normal if exp[d]["recipient"].lower() in faults]
+    share = len(flt) / max(1, len(normal))
+    print("INFO SMTP faults injected: %d of %d sent emails (%.1f %%): %d at RCPT (451), %d after DATA (452)" % (
+        len(flt), len(normal), 100 * share, sum(1 for d in flt if faults[exp[d]["recipient"].lower()] == "451"),
+        sum(1 for d in flt if faults[exp[d]["recipient"].lower()] == "452")))
+    result("about 20 %% of the emails got a transient fault (%.1f %%)" % (100 * share),
+           [] if 0.15 <= share <= 0.25 else [share])
+    bad = [d for d in flt if rows[d]["attempts"] != 2 or rows[d]["status"] != "sent"]
+    result("faulted emails: sent on the second attempt", bad, len(flt),
+           [(d, rows[d]["status"], rows[d]["attempts"]) for d in bad[:5]])
+    bad = [d for d in normal if exp[d]["recipient"].lower() not in faults and rows[d]["attempts"] != 1]
+    result("other emails: one attempt", bad, len(normal))
+    bad = [d for d in bounce if rcpts.get(exp[d]["recipient"].lower()) != ["550"]]
+    result("bounced addresses tried once at the sink", bad, len(bounce))
+
+    # 4. the SMS simulator
+    reqs = [json.loads(l) for l in open(os.path.join(simdir, "requests.jsonl"))]
+    by_key = {}
+    for r in reqs:
+        by_key.setdefault(r["key"], []).append(r)
+    smss = [d for d in both if exp[d]["channel"] == "sms"]
+    due = [d for d in smss if exp[d]["deferred_until"] is None or exp[d]["deferred_until"] <= checked_at - dt.timedelta(seconds=30)]
+    future = [d for d in smss if exp[d]["deferred_until"] is not None and exp[d]["deferred_until"] > checked_at]
+    perm = [d for d in due if exp[d]["recipient"].endswith("4")]
+    ok_due = [d for d in due if d not in perm]
+    bad = [d for d in ok_due if rows[d]["status"] != "sent" or rows[d]["provider_message_id"] != "SM" + hashlib.md5(exp[d]["key"].encode()).hexdigest()]
+    result("due SMS sent, provider_message_id = the simulator's sid", bad, len(ok_due),
+           [(d, rows[d]["status"], rows[d]["attempts"], rows[d]["last_error"]) for d in bad[:5]])
+    bad = [d for d in perm if (rows[d]["status"], rows[d]["last_code"], rows[d]["attempts"]) != ("dead", "400", 1)]
+    result("SMS 400 -> dead after one attempt", bad, len(perm))
+    bad = [d for d in future if exp[d]["key"] in by_key]
+    result("no request for SMS deferred by quiet hours", bad, len(future))
+    keys = {exp[d]["key"]: d for d in smss}
+    result("no request for an unknown key", [r["key"] for r in reqs if r["key"] not in keys], len(reqs))
+    bad = []
+    for d in due:
+        acc = [r for r in by_key.get(exp[d]["key"], []) if r["status"] in (201, 400)]
+        if len(acc) != 1 or acc[0]["form"].get("To") != exp[d]["recipient"] or \
+                acc[0]["form"].get("Body") != exp[d]["payload"]["text"] or acc[0]["form"].get("From") != "+15005550006":
+            bad.append((d, [(r["status"], r["form"].get("To")) for r in by_key.get(exp[d]["key"], [])]))
+    result("every due SMS answered once (201/400) with To, From, Body as the rules say", bad, len(due))
+    flt = [d for d in ok_due if any(r.get("fault") for r in by_key.get(exp[d]["key"], []))]
+    n429 = [d for d in flt if by_key[exp[d]["key"]][0]["status"] == 429]
+    share = len(flt) / max(1, len(ok_due))
+    print("INFO SMS faults injected: %d of %d (%.1f %%): %d 429 with Retry-After, %d 500" % (
+        len(flt), len(ok_due), 100 * share, len(n429), len(flt) - len(n429)))
+    result("about 20 %% of the SMS got a transient fault (%.1f %%)" % (100 * share), [] if 0.15 <= share <= 0.25 else [share])
+    bad = [d for d in flt if len(by_key[exp[d]["key"]]) != 2 or rows[d]["attempts"] != 2]
+    result("faulted SMS: exactly two requests, sent on the second attempt", bad, len(flt))
+    gaps = []
+    for d in n429:
+        a, b = by_key[exp[d]["key"]][:2]
+        gaps.append((b["t"] - a["t"] - a["retry_after"], d))
+    bad = [g for g in gaps if g[0] < 0]
+    result("Retry-After respected: second request >= Retry-After after the 429", bad, len(gaps))
+    if gaps:
+        print("INFO 429 retries: second request %.2f..%.2f s after Retry-After expired" % (
+            min(g[0] for g in gaps), max(g[0] for g in gaps)))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "gen":
+        gen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        check(sys.argv[2], sys.argv[3], sys.argv[4])
