@@ -96,7 +96,7 @@ fuzz-build: $(FUZZ_TARGETS)
 
 unit: build/unit_tests
 
-.PHONY: demo test unit fuzz-build bench bench-convert deps
+.PHONY: demo test unit fuzz-build bench bench-convert bench-delivery deps
 deps:
 	bash scripts/install-deps.sh
 
@@ -113,3 +113,7 @@ bench:
 
 bench-convert: bin/afp
 	bash bench/convert.sh
+
+# email delivery vs graphile-worker / pg-boss (docs/BENCHMARKS.md); builds and installs afp itself
+bench-delivery: bin/afp
+	bash bench/delivery.sh

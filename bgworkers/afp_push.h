@@ -1,8 +1,8 @@
 /*
- * afp_push.h — declarations shared by the push worker's files (docs/delivery.md, "Push").
+ * afp_push.h — declarations shared by the push worker's files (docs/delivery.md, "Push");
+ * its requests go through afp_http.c (afp_http.h), shared with the SMS worker.
  *
  *   afp_push_worker.c  the push worker: claim, authenticate, send, retry once on 401, record
- *   afp_push_http.c    HTTP/1.1 and HTTP/2 requests through one libcurl multi handle
  *   afp_push_fcm.c     FCM HTTP v1: OAuth2 access token (service-account JWT) cache, replies
  *   afp_push_apns.c    APNs: provider token (ES256 JWT) cache, apns-id, headers, replies
  *   afp_push_json.c    reading one value out of a JSON reply (PostgreSQL's JSON parser)
@@ -14,56 +14,8 @@
 #include "postgres.h"
 
 #include "afp_delivery.h"
+#include "afp_http.h"           /* AfpHttpReq: requests go through afp_http.c */
 
-#define AFP_HTTP_RESP_MAX   8192    /* response bytes kept */
-#define AFP_HTTP_MAX_HDRS   8       /* request headers per request */
-#define AFP_PUSH_MAX_SLOTS  256     /* upper bound of afp.push_concurrency */
-
-/* ------------------------------------------------------------------ HTTP (afp_push_http.c) */
-typedef struct AfpHttpReq
-{
-    /* input (palloc'd strings, set before afp_push_http_run) */
-    const char *url;
-    const char *body;               /* POST body (NULL: GET) */
-    const char *headers[AFP_HTTP_MAX_HDRS]; /* "Name: value", NULL-terminated if fewer */
-    bool        http2;              /* negotiate HTTP/2 over TLS and multiplex streams */
-    bool        tls_verify;
-    const char *ca_file;            /* NULL: system CAs */
-    const char *provider;           /* afp.providers.name: rate limit and circuit breaker
-                                     * (afp_ratelimit.h); NULL for token requests */
-    /* output */
-    AfpSendOutcome outcome;         /* SENT = a response arrived (any status), ERROR = transport,
-                                     * DEFERRED = not started (provider down or rate-limited) */
-    long        status;             /* HTTP status of the response */
-    long        http_version;       /* 1 or 2 (major version of the response) */
-    int         retry_after;        /* Retry-After in seconds, -1 when absent */
-    char        apns_id[64];        /* apns-id response header ("" when absent) */
-    char        code[32];           /* "curl:N" for transport failures */
-    char        message[256];       /* libcurl error text */
-    char        resp[AFP_HTTP_RESP_MAX + 1];
-    size_t      resp_len;
-    /* private */
-    int         slot;
-    char        errbuf[256];
-} AfpHttpReq;
-
-/* Resets the output fields of r (before a first or repeated run). */
-extern void afp_http_req_reset(AfpHttpReq *r);
-
-/*
- * Performs the requests, at most concurrency at a time, over the process's libcurl multi handle
- * (connections and HTTP/2 multiplexing reused between calls), each admitted by its provider's
- * rate limit and circuit breaker (afp_rate_gate; a request that would wait too long or whose
- * provider is down ends DEFERRED with retry_after). Returns when every request has an outcome;
- * requests still open when afp_send_should_abort() turns true end ABORTED.
- */
-extern void afp_push_http_run(AfpHttpReq **reqs, int n, int concurrency, long timeout_ms);
-
-/* Forgets the host names resolved for the current batch. */
-extern void afp_push_http_forget_hosts(void);
-
-/* Releases all libcurl state of the process (error recovery and exit). */
-extern void afp_push_http_cleanup(void);
 
 /* ------------------------------------------------------------------ JSON (afp_push_json.c) */
 /*

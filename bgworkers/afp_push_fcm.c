@@ -213,7 +213,7 @@ afp_fcm_authenticate(AfpPushProvider *p, bool force, long timeout_ms)
     req->tls_verify = p->tls_verify;
     req->ca_file = p->ca_file;
     reqs[0] = req;
-    afp_push_http_run(reqs, 1, 1, timeout_ms);
+    afp_http_run(reqs, 1, 1, timeout_ms, "afp push worker");
 
     if (req->outcome == AFP_SEND_ABORTED)
         p->auth_aborted = true;

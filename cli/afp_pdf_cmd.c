@@ -9,6 +9,7 @@
  */
 #include "afp_pdf.h"
 #include "afp_cli.h"
+#include "afp_resdir.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,68 +29,6 @@ typedef struct pdf_cli {
     int write_failed;
     afp_cli_input input;        /* mapped input (pages behind the converter are dropped) */
 } pdf_cli;
-
-/* One file read for --resources DIR. */
-typedef struct pdf_res_file {
-    char type[12];
-    char name[64];
-    uint8_t *data;             /* NULL: not found */
-    size_t len;
-} pdf_res_file;
-
-/* The --resources directory and the files read from it. */
-typedef struct pdf_res_dir {
-    const char *dir;
-    pdf_res_file *items;
-    size_t count;
-} pdf_res_dir;
-
-/* Resolver for --resources DIR: DIR/NAME, then DIR/NAME.EXT with the extensions of the type
- * (overlay .ovl .afp, segment .psg .afp, object/image .afp .obj .jpg .jpeg .png .tif .tiff,
- * font .ttf .otf), each also with the name in lower case. Names with '/' or ".." are refused. */
-static int
-pdf_cli_resolve(void *ctx, const char *type, const char *name, const uint8_t **data, size_t *len)
-{
-    static const char *const ovl[] = {"", ".ovl", ".afp", NULL};
-    static const char *const seg[] = {"", ".psg", ".afp", NULL};
-    static const char *const obj[] = {"", ".afp", ".obj", ".jpg", ".jpeg", ".png", ".tif", ".tiff", NULL};
-    static const char *const fnt[] = {"", ".ttf", ".otf", NULL};
-    pdf_res_dir *d = ctx;
-    const char *const *exts = strcmp(type, "overlay") == 0 ? ovl : strcmp(type, "segment") == 0 ? seg
-                            : strcmp(type, "font") == 0 ? fnt : obj;
-    char path[4096], lower[64];
-    size_t i;
-    int k, c;
-    pdf_res_file *f;
-
-    if (d->dir == NULL || name[0] == '\0' || strchr(name, '/') || strstr(name, "..") ||
-        strlen(name) >= sizeof(lower))
-        return 0;
-    for (i = 0; i < d->count; i++)
-        if (strcmp(d->items[i].type, type) == 0 && strcmp(d->items[i].name, name) == 0)
-        {
-            *data = d->items[i].data;
-            *len = d->items[i].len;
-            return d->items[i].data != NULL;
-        }
-    for (i = 0; name[i]; i++)
-        lower[i] = (char) (name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
-    lower[i] = '\0';
-    d->items = afp_realloc(d->items, (d->count + 1) * sizeof(pdf_res_file));
-    f = &d->items[d->count++];
-    memset(f, 0, sizeof(*f));
-    snprintf(f->type, sizeof(f->type), "%s", type);
-    snprintf(f->name, sizeof(f->name), "%s", name);
-    for (k = 0; exts[k] && f->data == NULL; k++)
-        for (c = 0; c < 2 && f->data == NULL; c++)
-        {
-            snprintf(path, sizeof(path), "%s/%s%s", d->dir, c ? lower : name, exts[k]);
-            f->data = afp_cli_read_file(path, &f->len, 1);
-        }
-    *data = f->data;
-    *len = f->len;
-    return f->data != NULL;
-}
 
 /* Prints the command's usage. */
 static void
@@ -169,7 +108,7 @@ afp_cli_pdf(int argc, char **argv)
     const char *in = NULL, *outp = NULL, *json = NULL;
     afp_pdf_options opts;
     pdf_cli cli;
-    pdf_res_dir resdir;
+    afp_resdir resdir;
     const char *fontmap = NULL;        /* --font-map FILE.json */
     afp_error err;
     afp_buf rest;
@@ -275,7 +214,7 @@ afp_cli_pdf(int argc, char **argv)
     opts.cb_ctx = &cli;
     if (resdir.dir)
     {
-        opts.resolve = pdf_cli_resolve;
+        opts.resolve = afp_resdir_resolve;
         opts.resolve_ctx = &resdir;
     }
     afp_buf_init(&rest);
@@ -315,9 +254,7 @@ afp_cli_pdf(int argc, char **argv)
     free(tmp);
     afp_buf_free(&rest);
     afp_cli_input_close(&cli.input);
-    for (i = 0; i < (int) resdir.count; i++)
-        afp_free(resdir.items[i].data);
-    afp_free(resdir.items);
+    afp_resdir_free(&resdir);
     afp_pdf_options_free(&opts);
     return rc;
 }

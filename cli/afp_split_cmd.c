@@ -1,11 +1,13 @@
 /*
- * afp_split_cmd.c — `bin/afp split IN.afp OUTDIR [--pdf] [--options JSON]`: writes one
- * self-contained AFP file per document (core/afp_split.c) as OUTDIR/NNNN.afp and, with --pdf,
- * its PDF as OUTDIR/NNNN.pdf. Prints SEQ<TAB>FILE<TAB>NAME<TAB>PAGES per document. Exit 0
- * success, 2 error (damaged input, unwritable directory, bad usage).
+ * afp_split_cmd.c — `bin/afp split IN.afp OUTDIR [--pdf] [--options JSON] [--resources DIR]`:
+ * writes one self-contained AFP file per document (core/afp_split.c) as OUTDIR/NNNN.afp and,
+ * with --pdf, its PDF as OUTDIR/NNNN.pdf (resources the file lacks from --resources DIR).
+ * Prints SEQ<TAB>FILE<TAB>NAME<TAB>PAGES per document. Exit 0 success, 2 error (damaged input,
+ * unwritable directory, bad usage).
  */
 #include "afp_pdf.h"
 #include "afp_cli.h"
+#include "afp_resdir.h"
 #include "afp_split.h"
 
 #include <errno.h>
@@ -19,6 +21,7 @@ typedef struct split_cli {
     const char *dir;
     int pdf;
     afp_pdf_options opts;
+    afp_resdir res;            /* --resources DIR */
     int failed;
 } split_cli;
 
@@ -27,12 +30,12 @@ static void
 split_usage(FILE *f)
 {
     fprintf(f,
-            "usage: afp split IN.afp OUTDIR [--pdf] [--options JSON]\n"
+            "usage: afp split IN.afp OUTDIR [--pdf] [--options JSON] [--resources DIR]\n"
             "\n"
             "Writes one self-contained AFP file per document (outermost named page group, or a\n"
             "BDT without page groups) to OUTDIR/NNNN.afp: the print file's inline resource groups\n"
             "and form maps, then BDT, the group and EDT. --pdf also writes OUTDIR/NNNN.pdf\n"
-            "(--options: the JSON options of 'afp pdf'). Prints SEQ<TAB>FILE<TAB>NAME<TAB>PAGES.\n"
+            "(--options, --resources: as for 'afp pdf'). Prints SEQ<TAB>FILE<TAB>NAME<TAB>PAGES.\n"
             "Exit 0 success, 2 error.\n");
 }
 
@@ -104,6 +107,12 @@ afp_cli_split(int argc, char **argv)
             c.pdf = 1;
         else if (strcmp(argv[i], "--options") == 0 && i + 1 < argc)
             json = argv[++i];
+        else if (strcmp(argv[i], "--resources") == 0 && i + 1 < argc)
+        {
+            c.res.dir = argv[++i];
+            c.opts.resolve = afp_resdir_resolve;
+            c.opts.resolve_ctx = &c.res;
+        }
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
         {
             split_usage(stdout);
@@ -147,6 +156,7 @@ afp_cli_split(int argc, char **argv)
         return 2;
     st = afp_split(buf, len, split_cli_part, &c, &count, &err);
     afp_free(buf);
+    afp_resdir_free(&c.res);
     if (st != AFP_OK && !c.failed)
         fprintf(stderr, "afp: %s: %s\n", in, err.message);
     if (st == AFP_OK && count == 0)

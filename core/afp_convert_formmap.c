@@ -69,6 +69,8 @@ typedef struct cv_formmap {
     int side;                  /* side of the next page: 0 front, 1 back */
     int catalog_set;           /* duplex/copies of the first map used are recorded */
     int cat_duplex, cat_copies;
+    char warned[8][9];         /* unknown medium map names already reported */
+    int nwarned;
     int pending;               /* duplex with {"copies": true}: the front page waiting */
     int pend_content;
     double pend_w, pend_h;
@@ -358,6 +360,13 @@ cv_formmap_imm(cv_ctx *ctx, const afp_sf *sf)
             fm->cur = i;
             return;
         }
+    for (i = 0; i < fm->nwarned; i++)
+        if (strcmp(fm->warned[i], name) == 0)
+            return;            /* reported once per name (batches invoke a map per document) */
+    if (fm->nwarned < 8)
+        memcpy(fm->warned[fm->nwarned++], name, sizeof(name));
+    else
+        return;
     cv_warn(ctx, "at byte offset %lld in IMM: medium map %s is not in the form map; the current "
             "one stays", (long long) sf->offset, name);
 }

@@ -1105,6 +1105,7 @@ write_unit(pdf_writer *w, ioca *u, long tile_w, long tile_h, pdf_image *img, cha
         if (u->bitordr == 1)
             reverse_bits(u->data.data, u->data.len);
         pdfw_stream(w, img->obj, dict, u->data.data, u->data.len, 0, "/CCITTFaxDecode");
+        img->mask_ignored = u->has_mask;   /* a stencil mask cannot carry a /Mask */
         return AFP_OK;
     }
     switch (u->comprid)

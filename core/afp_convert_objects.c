@@ -267,6 +267,10 @@ cv_obj_draw(cv_ctx *ctx, cv_obj *o, const cv_space *sp, const cv_iob *iob, cv_re
                         o->name, why);
                 return AFP_OK;
             }
+            if (img->mask_ignored)
+                cv_warn(ctx, "at byte offset %lld: image %s: its transparency mask is not applied "
+                        "(fax-coded bilevel image); all its toned pels are drawn",
+                        (long long) o->offset, o->name);
             cv_xobject(ctx, img->obj, "Im", img->name, sizeof(img->name));
             ctx->stats.images++;
         }

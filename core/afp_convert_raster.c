@@ -371,13 +371,6 @@ pdf_raster_free(pdf_raster *r)
     afp_free(r);
 }
 
-/* The point size the font was opened for. */
-double
-pdf_raster_size(const pdf_raster *r)
-{
-    return r->size;
-}
-
 /* Glyph units (1/1000 of the size) per X unit. */
 static double
 unit_x(const pdf_raster *r)

@@ -153,7 +153,6 @@ afp_status pdf_raster_check(const uint8_t *buf, size_t start, size_t end, int *i
 pdf_raster *pdf_raster_open(const uint8_t *buf, size_t start, size_t end, const char *name,
                             double size, void (*warn)(void *, const char *), void *warn_ctx);
 void pdf_raster_free(pdf_raster *r);
-double pdf_raster_size(const pdf_raster *r);
 /* Code (assigned on first use, 1-byte) and advance (1/1000 of the size) of Unicode u. */
 void pdf_raster_glyph(pdf_raster *r, uint32_t u, unsigned *code, int *w1000);
 void pdf_raster_underline(const pdf_raster *r, double *pos, double *thick);
@@ -173,6 +172,7 @@ typedef struct pdf_image {
     double rgb[3];
     char name[16];              /* resource name once registered ("Im3") */
     int unsupported;            /* not written because of an unsupported encoding (see why) */
+    int mask_ignored;           /* a transparency mask that could not be applied */
 } pdf_image;
 
 /* Decodes IOCA image content (the joined IPD data, segs mapping it to file offsets; idd the

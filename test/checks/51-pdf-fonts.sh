@@ -9,7 +9,9 @@
 #     its pdftotext -bbox box (the glyphs are not blank).
 #  2. The same page with {"raster_fonts": false} (Liberation Sans 10 pt outlines) is the visual
 #     reference: the raster rendering must match it (F1 of dark pixels, pdf_visual_score.py,
-#     150 dpi, radius 1, threshold 200) — glyph shapes, placement and advances agree.
+#     150 dpi, radius 1, threshold 200) — glyph shapes, placement and advances agree; the same
+#     for the 300-pel build of the font (4-byte pattern alignment); a control (the line in
+#     Liberation Serif) must score below the threshold.
 #  3. `--font-map FILE.json` replaces the raster set (Liberation Serif Bold, no Type 3, same
 #     words); a bad map file fails with exit 2 naming the file and entry.
 #  4. A damaged raster set (an FNM pattern offset past the FNG data) fails with exit 2 and the
@@ -43,7 +45,8 @@ for tool in qpdf pdftotext pdftoppm pdffonts; do
 done
 
 # ---------------------------------------------------------------- 1. the raster font
-(cd "$ROOT" && AFP_UNIT_SUITES=rasterfonts AFP_RASTER_AFP_OUT="$TMP/raster.afp" build/unit_tests >"$TMP/unit.log" 2>&1)
+(cd "$ROOT" && AFP_UNIT_SUITES=rasterfonts AFP_RASTER_AFP_OUT="$TMP/raster.afp" \
+   AFP_RASTER300_AFP_OUT="$TMP/raster300.afp" build/unit_tests >"$TMP/unit.log" 2>&1)
 [ -s "$TMP/raster.afp" ] && pass || { fail "unit tests write the raster font document" "$(tail -n 5 "$TMP/unit.log")"; finish; }
 check "raster document converts" "$AFP" pdf "$TMP/raster.afp" "$TMP/raster.pdf" --quiet
 check "qpdf --check (raster)" qpdf --check "$TMP/raster.pdf"
@@ -103,6 +106,17 @@ f1=$(printf '%s\n' "$score" | sed -n 's/.*f1=\([0-9.]*\).*/\1/p')
 echo "    raster vs outline rendering: $score"
 $PY -c "import sys; sys.exit(0 if float('${f1:-0}') >= $F1_MIN else 1)" && pass ||
   fail "raster rendering matches Liberation Sans outlines (F1 >= $F1_MIN)" "$score"
+# the same at 300 pel (patterns on 4-byte boundaries)
+check "300-pel document converts" "$AFP" pdf "$TMP/raster300.afp" "$TMP/r300.pdf" --quiet
+check "qpdf --check (300 pel)" qpdf --check "$TMP/r300.pdf"
+"$AFP" pdf "$TMP/raster300.afp" "$TMP/o300.pdf" --quiet --options '{"raster_fonts": false}'
+pdftoppm -r 150 -gray -f 1 -l 1 "$TMP/r300.pdf" "$TMP/r300"
+pdftoppm -r 150 -gray -f 1 -l 1 "$TMP/o300.pdf" "$TMP/o300"
+score=$($PY "$ROOT/test/checks/pdf_visual_score.py" "$TMP/r300-1.pgm" "$TMP/o300-1.pgm" 1 200)
+f1=$(printf '%s\n' "$score" | sed -n 's/.*f1=\([0-9.]*\).*/\1/p')
+echo "    300 pel raster vs outline rendering: $score"
+$PY -c "import sys; sys.exit(0 if float('${f1:-0}') >= $F1_MIN else 1)" && pass ||
+  fail "300-pel raster rendering matches the outlines (F1 >= $F1_MIN)" "$score"
 # control: the same line in Liberation Serif (a wrong font) must score below the threshold
 echo '[{"char_set": "C0RAST*", "liberation": "serif"}]' >"$TMP/serif.json"
 "$AFP" pdf "$TMP/raster.afp" "$TMP/serif.pdf" --quiet --font-map "$TMP/serif.json"

@@ -15,7 +15,7 @@
 #     blue pel, the TIFF's green, the three tiles (red, blue, green) at their places, the masked
 #     pel white and the unmasked one red; an empty spot stays white.
 #  5. /ViewerPreferences with /Duplex /DuplexFlipLongEdge /NumCopies 2; 2 pages, and 4 pages
-#     with {"copies": true}.
+#     with {"copies": true}; `bin/afp split --pdf` fails without and succeeds with --resources.
 #  6. afplib_start.afp (inline form map, simplex) converts and records /Simplex; fop/ext.afp
 #     converts without missing-resource warnings when its overlay O1SAMP1 is in --resources
 #     (a link to the overlay of afplib_cs.afp in a temporary directory).
@@ -107,6 +107,12 @@ pages() { qpdf --show-npages "$1" 2>/dev/null; }
 check "copies do not multiply pages" '[ "$(pages "$TMP/main.pdf")" = 2 ]'
 "$AFP" pdf "$TMP/main.afp" "$TMP/copies.pdf" --resources "$TMP/res" --options '{"copies": true}' 2>/dev/null
 check "{\"copies\": true}: 4 pages" '[ "$(pages "$TMP/copies.pdf")" = 4 ] && qpdf --check "$TMP/copies.pdf" >/dev/null 2>&1'
+
+# 5b. bin/afp split --pdf uses --resources too
+"$AFP" split "$TMP/main.afp" "$TMP/split0" --pdf >/dev/null 2>"$TMP/split0.err"; rc=$?
+check "split --pdf without --resources: exit 2 naming OEXT" '[ $rc -eq 2 ] && grep -q "overlay OEXT" "$TMP/split0.err"' "exit $rc: $(cat "$TMP/split0.err")"
+"$AFP" split "$TMP/main.afp" "$TMP/split1" --pdf --resources "$TMP/res" >/dev/null 2>"$TMP/split1.err"; rc=$?
+check "split --pdf --resources: the document's PDF" '[ $rc -eq 0 ] && [ "$(pages "$TMP/split1/0001.pdf")" = 2 ] && qpdf --check "$TMP/split1/0001.pdf" >/dev/null 2>&1' "exit $rc: $(cat "$TMP/split1.err")"
 
 # 6. samples
 if [ -f "$SAMPLES/afp/afplib_start.afp" ]; then

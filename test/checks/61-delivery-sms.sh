@@ -4,11 +4,15 @@
 #    shared_preload_libraries='afp', afp.delivery_database='afp') and the Twilio-shaped provider
 #    simulator (test/delivery/sms_sim.py, port AFP_SMS_SIM_PORT=54372);
 #  - 40 customers preferring SMS outside quiet hours (scenario by the last digit of the number:
-#    0/1 accepted, 2 429 + Retry-After: 2 once, 3 500 once, 4 400) and 2 inside quiet hours,
+#    0/1 accepted, 2 429 + Retry-After: 2 once, 3 500 once, 4 400 21211) and 2 inside quiet hours,
 #    one bulk dispatch; waits until the due rows drain;
 #  - checks: every row sent (provider_message_id = the simulator's sid) or dead with the right
 #    reason, quiet-hours rows untouched, Basic auth, Idempotency-Key, form fields, Retry-After
-#    respected, one request per accepted message, status callbacks through afp_ingest_callback.
+#    respected, one request per accepted message, status callbacks through afp_ingest_callback;
+#  - provider error codes (Twilio's magic numbers): outcome code "400 <code>", the seeded rules
+#    (suppression for invalid / unsubscribed / not mobile numbers), and the provider_fault flag of
+#    afp.outcome_rules driving the circuit breaker (a From-number error fails over to another
+#    provider only while its rule says provider_fault; the worker picks up rule changes at once).
 set -uo pipefail
 NAME=61-delivery-sms
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -117,18 +121,19 @@ expect "every due row sent or dead with a reason" "0" \
       AND NOT (status = 'sent' OR (status = 'dead' AND last_error <> ''))"
 expect "accepted (0/1), after 429 (2), after 500 (3): sent" "32" \
   "SELECT count(*) FROM afp.outbox WHERE status = 'sent' AND $DIGIT IN ('0', '1', '2', '3') AND next_attempt_at < now() + interval '10 min'"
-expect "400 -> dead at once, reason kept, no suppression" "8|8|8|0" \
-  "SELECT count(*) FILTER (WHERE status = 'dead' AND last_code = '400' AND attempts = 1) || '|' ||
+expect "400 21211 -> dead at once, code with the provider's error code, reason kept, number suppressed" "8|8|8|8" \
+  "SELECT count(*) FILTER (WHERE status = 'dead' AND last_code = '400 21211' AND attempts = 1) || '|' ||
           count(*) FILTER (WHERE last_error LIKE 'HTTP 400: %21211%') || '|' ||
           count(*) FILTER (WHERE status = 'dead') || '|' ||
-          (SELECT count(*) FROM afp.suppressions) FROM afp.outbox WHERE $DIGIT = '4'"
+          (SELECT count(*) FROM afp.suppressions s WHERE s.channel = 'sms' AND s.reason = 'hard_bounce' AND s.detail LIKE '400 21211: %'
+              AND s.address IN (SELECT recipient FROM afp.outbox WHERE $DIGIT = '4')) FROM afp.outbox WHERE $DIGIT = '4'"
 expect "provider_message_id = the simulator's sid" "0" \
   "SELECT count(*) FROM afp.outbox WHERE status = 'sent' AND provider_message_id IS DISTINCT FROM 'SM' || md5(idempotency_key)"
 expect "429 and 500 rows took two attempts" "16" \
   "SELECT count(*) FROM afp.outbox WHERE $DIGIT IN ('2', '3') AND attempts = 2 AND status = 'sent'"
 expect "429 recorded as retry with its next attempt >= Retry-After" "8" \
   "SELECT count(*) FROM afp.delivery_events e JOIN afp.outbox o ON o.id = e.outbox_id
-    WHERE $DIGIT = '2' AND e.outcome = 'retry' AND e.detail->>'code' = '429'
+    WHERE $DIGIT = '2' AND e.outcome = 'retry' AND e.detail->>'code' = '429 20429'
       AND (e.detail->>'next_attempt_at')::timestamptz >= e.at + interval '2 s'"
 expect "quiet-hours rows untouched" "queued|0|2" \
   "SELECT string_agg(DISTINCT status, ',') || '|' || sum(attempts) || '|' || count(*) FROM afp.outbox o
@@ -192,6 +197,74 @@ expect "undelivered 30005 -> hard_bounce suppression" "1" \
   "SELECT count(*) FROM afp.suppressions s JOIN afp.outbox o ON o.recipient = s.address WHERE o.idempotency_key = '$K2' AND s.reason = 'hard_bounce'"
 got=$(q -c "SELECT * FROM afp_ingest_callback('twsim', 'MessageSid=SMx&MessageStatus=delivered', 'bogus')" 2>&1)
 case "$got" in *"invalid X-Twilio-Signature"*) pass ;; *) fail "bad signature rejected" "got: $got" ;; esac
+
+# ---------------------------------------------------------------- provider error codes
+# Twilio's magic To numbers (sms_sim.py): the outcome code carries the provider's error code and
+# the seeded rules classify it (no email contact point: no channel fallback here).
+q -c "INSERT INTO afp.customers (external_id, name, time_zone)
+        SELECT 'magic' || n, 'Magic ' || n, 'Etc/GMT-6' FROM unnest('{1,2,3,4,9}'::int[]) n;
+      INSERT INTO afp.contact_points (customer_id, channel, address, verified)
+        SELECT id, 'sms', '+1500555000' || substr(external_id, 6), true FROM afp.customers WHERE external_id LIKE 'magic%';
+      INSERT INTO afp.preferences (customer_id, channels, opt_in, consent_source)
+        SELECT id, '{sms,email}', true, 'test' FROM afp.customers WHERE external_id LIKE 'magic%';
+      INSERT INTO afp.documents (customer_id, document_type, afp)
+        SELECT id, 'statement', '\\x5a' FROM afp.customers WHERE external_id LIKE 'magic%';
+      SELECT count(*) FROM afp_dispatch_bulk(ARRAY(SELECT d.id FROM afp.documents d JOIN afp.customers c ON c.id = d.customer_id
+                                                   WHERE c.external_id LIKE 'magic%'));" >/dev/null
+MAGIC="SELECT o.recipient, o.status, o.last_code FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id LIKE 'magic%'"
+if wait_for 20 "SELECT count(*) = 5 FROM ($MAGIC) m WHERE status = 'dead'"; then pass; else
+  fail "magic numbers: five rows dead within 20 s" "$(q -c "$MAGIC")"; fi
+expect "magic numbers: outcome code = status + Twilio code, one attempt each" \
+  "+15005550001 400 21211,+15005550002 400 21612,+15005550003 400 21408,+15005550004 400 21610,+15005550009 400 21614" \
+  "SELECT string_agg(o.recipient || ' ' || o.last_code, ',' ORDER BY o.recipient) FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id
+    WHERE c.external_id LIKE 'magic%' AND o.attempts = 1 AND o.last_error LIKE 'HTTP 400: %'"
+expect "magic numbers: invalid, unsubscribed and non-mobile numbers suppressed; unroutable and region errors not" \
+  "+15005550001,+15005550004,+15005550009" \
+  "SELECT string_agg(address, ',' ORDER BY address) FROM afp.suppressions WHERE channel = 'sms' AND address LIKE '+1500555000%'"
+expect "magic numbers: each attempt event names the seeded Twilio rule (priority 1035-1038)" "5" \
+  "SELECT count(*) FROM afp.delivery_events e JOIN afp.outbox o ON o.id = e.outbox_id JOIN afp.customers c ON c.id = o.customer_id
+     JOIN afp.outcome_rules r ON r.id = (e.detail->>'rule')::int
+    WHERE c.external_id LIKE 'magic%' AND e.kind = 'attempt' AND r.builtin AND r.priority BETWEEN 1035 AND 1038"
+
+# provider faults from data: provider twbad (preferred, priority 0) sends From +15005550007, which
+# the simulator refuses with 400 21606 (seeded rule: transient, provider_fault). Threshold 2.
+#  1. rule's provider_fault cleared: a message fails 5 times at twbad, the circuit stays closed;
+#  2. flag set again (the running worker reloads the rules): the circuit opens, the messages fail
+#     over to twsim and are sent there.
+q -c "ALTER SYSTEM SET afp.failover_threshold = 2" -c "ALTER SYSTEM SET afp.failover_cooldown_ms = 60000" -c "SELECT pg_reload_conf()" \
+  -c "UPDATE afp.outcome_rules SET provider_fault = false WHERE builtin AND pattern = '^4\d\d (20003|21212|21606|21659)\$';
+      INSERT INTO afp.providers (name, channel, kind, endpoint, config, secret, priority)
+        SELECT 'twbad', 'sms', 'http', endpoint, '{\"from\": \"+15005550007\"}', secret, 0 FROM afp.providers WHERE name = 'twsim';
+      INSERT INTO afp.customers (external_id, name, time_zone)
+        SELECT 'flt' || g, 'Fault ' || g, 'Etc/GMT-6' FROM generate_series(1, 4) g;
+      INSERT INTO afp.contact_points (customer_id, channel, address, verified)
+        SELECT id, 'sms', '+155577700' || substr(external_id, 4) || '1', true FROM afp.customers WHERE external_id LIKE 'flt%';
+      INSERT INTO afp.preferences (customer_id, channels, opt_in, consent_source)
+        SELECT id, '{sms}', true, 'test' FROM afp.customers WHERE external_id LIKE 'flt%';
+      INSERT INTO afp.documents (customer_id, document_type, afp)
+        SELECT id, 'statement', '\\x5a' FROM afp.customers WHERE external_id LIKE 'flt%';" >/dev/null
+sleep 0.5   # the reload reaches the worker
+q -c "SELECT count(*) FROM afp_dispatch_bulk(ARRAY(SELECT d.id FROM afp.documents d JOIN afp.customers c ON c.id = d.customer_id
+                                                   WHERE c.external_id = 'flt1'))" >/dev/null
+FLT="FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id LIKE 'flt%'"
+if wait_for 30 "SELECT count(*) = 1 $FLT AND o.status = 'dead'"; then pass; else
+  fail "fault flag off: the message gives up within 30 s" "$(q -c "SELECT o.status, o.attempts, o.provider, o.last_code $FLT")"; fi
+expect "fault flag off: 5 attempts at twbad with 400 21606, circuit never opened" "dead|5|twbad|400 21606|closed|0" \
+  "SELECT o.status || '|' || o.attempts || '|' || o.provider || '|' || o.last_code || '|' ||
+          (SELECT circuit || '|' || trips FROM afp_provider_status() WHERE provider = 'twbad') $FLT"
+q -c "UPDATE afp.outcome_rules SET provider_fault = true WHERE builtin AND pattern = '^4\d\d (20003|21212|21606|21659)\$';
+      SELECT count(*) FROM afp_dispatch_bulk(ARRAY(SELECT d.id FROM afp.documents d JOIN afp.customers c ON c.id = d.customer_id
+                                                   WHERE c.external_id IN ('flt2', 'flt3', 'flt4')))" >/dev/null
+if wait_for 30 "SELECT count(*) = 3 $FLT AND o.status = 'sent'"; then pass; else
+  fail "fault flag on: the three messages sent within 30 s" "$(q -c "SELECT o.status, o.attempts, o.provider, o.last_code $FLT")"; fi
+expect "fault flag on: twbad's circuit opened, the messages failed over to twsim" "open|1|3" \
+  "SELECT (SELECT circuit || '|' || trips FROM afp_provider_status() WHERE provider = 'twbad') || '|' ||
+          count(*) FILTER (WHERE o.status = 'sent' AND o.provider = 'twsim') $FLT AND c.external_id <> 'flt1'"
+expect "fault flag on: at most 2 + concurrency - 1 requests reached twbad after the flag was set" "t" \
+  "SELECT count(*) BETWEEN 2 AND 5 FROM afp.delivery_events e JOIN afp.outbox o ON o.id = e.outbox_id JOIN afp.customers c ON c.id = o.customer_id
+    WHERE c.external_id IN ('flt2', 'flt3', 'flt4') AND e.kind = 'attempt' AND e.detail->>'provider' = 'twbad' AND e.detail->>'code' = '400 21606'"
+q -c "UPDATE afp.providers SET enabled = false WHERE name = 'twbad'; SELECT afp_provider_reset('twbad')" \
+  -c "ALTER SYSTEM RESET afp.failover_threshold" -c "ALTER SYSTEM RESET afp.failover_cooldown_ms" -c "SELECT pg_reload_conf()" >/dev/null
 
 # ---------------------------------------------------------------- interrupts
 # a stalled provider (number ending in 9): pg_cancel_backend aborts the transfer within a second,

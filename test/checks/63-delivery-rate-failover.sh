@@ -11,8 +11,9 @@
 #    window (also across batches, with rows given back when the wait is too long; SMS and email);
 #    a 429 pauses the whole provider until Retry-After; failover to the secondary while the primary is down (SMS: 500,
 #    email: connection refused), the provider tried recorded in the outbox and the events; back to
-#    the primary after the cool-down and a successful probe; a permanent SMS failure (400 invalid
-#    number) falls back to email (new outbox row linked by fallback_of), delivered to the sink.
+#    the primary after the cool-down and a successful probe; an email batch mixing a rate-limited
+#    provider's rows with another provider's rows (those are not held up); a permanent SMS failure
+#    (400 21211 invalid number) falls back to email (new outbox row linked by fallback_of), delivered to the sink.
 set -uo pipefail
 NAME=63-delivery-rate-failover
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -296,14 +297,51 @@ while IFS= read -r line; do
 done <"$WORK/mailrate.out"
 q -c "UPDATE afp.providers SET rate_per_sec = NULL, rate_burst = NULL WHERE name = 'mail-a'" >/dev/null
 
+# ---------------------------------------------------------------- 3c. email: other providers' rows go on
+# One email batch: m01-m04 through mail-a (1/s, burst 1) first, m05-m08 through mail-b. The rows
+# of mail-a that wait for a token must not hold up mail-b's rows behind them in the batch.
+q -c "UPDATE afp.providers SET rate_per_sec = 1, rate_burst = 1 WHERE name = 'mail-a'" >/dev/null
+q -c "INSERT INTO afp.customers (external_id, name, time_zone) SELECT 'm0' || g, 'Mixed ' || g, 'UTC' FROM generate_series(1, 8) g;
+      INSERT INTO afp.contact_points (customer_id, channel, address, verified)
+        SELECT id, 'email', external_id || '@example.test', true FROM afp.customers WHERE external_id LIKE 'm0%';
+      INSERT INTO afp.preferences (customer_id, channels, opt_in, consent_source)
+        SELECT id, '{email}', true, 'test' FROM afp.customers WHERE external_id LIKE 'm0%';
+      INSERT INTO afp.documents (customer_id, document_type, afp)
+        SELECT id, 'statement', '\\x5a' FROM afp.customers WHERE external_id LIKE 'm0%' ORDER BY external_id;
+      CREATE TEMP TABLE md AS SELECT * FROM afp_dispatch_bulk(ARRAY(SELECT d.id FROM afp.documents d
+          JOIN afp.customers c ON c.id = d.customer_id WHERE c.external_id LIKE 'm0%' ORDER BY d.id));
+      UPDATE afp.outbox SET provider = 'mail-b' WHERE id IN (SELECT id FROM md) AND recipient ~ '^m0[5-8]@'" >/dev/null
+if wait_for 20 "$(drained "c.external_id LIKE 'm0%'")"; then pass; else
+  fail "mixed batch: drained within 20 s" "$(q -c "SELECT o.recipient, o.status, o.provider, o.last_error FROM afp.outbox o WHERE o.recipient LIKE 'm0%'")"; fi
+expect "mixed batch: m01-m04 sent through mail-a, m05-m08 through mail-b" "mail-a:4,mail-b:4" \
+  "SELECT string_agg(provider || ':' || n, ',' ORDER BY provider) FROM (SELECT provider, count(*) AS n FROM afp.outbox
+     WHERE recipient LIKE 'm0%' AND status = 'sent' GROUP BY 1) x"
+$PY - "$BASE/sink-a" "$BASE/sink-b" >"$WORK/mixed.out" 2>&1 <<'PYEOF'
+import glob, json, sys
+def times(d):
+    return sorted(m["received_at"] for m in (json.load(open(f)) for f in glob.glob(d + "/*.json"))
+                  if any(r.startswith("m0") for r in m["rcpt_tos"]))
+a, b = times(sys.argv[1]), times(sys.argv[2])
+print("MEASURE mixed batch: mail-b's 4 emails arrived within %.2f s of the first mail-a email; mail-a's 4 over %.2f s (1/s)"
+      % ((b[-1] - a[0]) if a and b else -1, (a[-1] - a[0]) if a else -1))
+print(("OK" if len(a) == 4 and len(b) == 4 and b[-1] < a[1] else "FAIL")
+      + " mixed batch: every mail-b email arrived before mail-a's second (rate-limited) one (a %s, b %s)"
+      % ([round(t - a[0], 2) for t in a] if a else a, [round(t - a[0], 2) for t in b] if a else b))
+print(("OK" if len(a) == 4 and a[-1] - a[0] >= 2.5 else "FAIL") + " mixed batch: mail-a kept to 1/s")
+PYEOF
+while IFS= read -r line; do
+  case "$line" in OK\ *) pass ;; FAIL\ *) fail "${line#FAIL }" ;; MEASURE\ *) echo "  ${line#MEASURE }" ;; *) fail "mixed batch check" "$line" ;; esac
+done <"$WORK/mixed.out"
+q -c "UPDATE afp.providers SET rate_per_sec = NULL, rate_burst = NULL WHERE name = 'mail-a'" >/dev/null
+
 # ---------------------------------------------------------------- 4. channel fallback
 # x01-x07 prefer sms, their numbers are invalid (400, permanent): x01-x06 fall back to email,
 # x07's email address is suppressed, so it only ends dead.
 expect "fallback: 7 sms dispatched" "7" "$(dispatch "c.external_id LIKE 'x%'")"
 if wait_for 30 "$(drained "c.external_id LIKE 'x%'") AND (SELECT count(*) FROM afp.outbox WHERE fallback_of IS NOT NULL) >= 6"; then pass; else
   fail "fallback: drained within 30 s" "$(q -c "SELECT channel, status, count(*), max(last_error) FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id LIKE 'x%' GROUP BY 1, 2")"; fi
-expect "fallback: sms rows dead with 400" "7" \
-  "SELECT count(*) FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id LIKE 'x%' AND o.channel = 'sms' AND o.status = 'dead' AND o.last_code = '400'"
+expect "fallback: sms rows dead with 400 21211" "7" \
+  "SELECT count(*) FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id LIKE 'x%' AND o.channel = 'sms' AND o.status = 'dead' AND o.last_code = '400 21211'"
 expect "fallback: one email row per dead sms except the suppressed address, linked by fallback_of" "6|6" \
   "SELECT count(*) || '|' || count(*) FILTER (WHERE s.channel = 'sms' AND s.status = 'dead' AND s.document_id = f.document_id AND f.idempotency_key = 'doc' || f.document_id || '.email')
      FROM afp.outbox f JOIN afp.outbox s ON s.id = f.fallback_of"

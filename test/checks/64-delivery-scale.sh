@@ -2,7 +2,8 @@
 # 64-delivery-scale: acceptance run of issue 5 — 10,000 customers, one bulk dispatch, faults.
 #  - starts its own PostgreSQL 15 (build/accept-scale, port AFP_SCALE_PGPORT=54401,
 #    afp.delivery_database='afp'), the SMTP sink (test/delivery/smtp_sink.py, port 54406,
-#    --fault-rate 0.2) and the SMS simulator (test/delivery/sms_sim.py, port 54407, --fault-rate 0.2);
+#    --fault-rate 0.2) and the SMS simulator (test/delivery/sms_sim.py, port 54407, --fault-rate 0.2:
+#    3 % of the keys 429 + Retry-After 1-2 s, which pauses the provider for everyone, 17 % 500);
 #  - test/delivery/scale_model.py generates 10,000 customers (AFP_SCALE_N) with mixed preferences
 #    (email/sms/push orders, per-type rows), consent on/off, suppressions (active, expired, other
 #    case), unverified and superseded contact points, 32 time zones; sms quiet hours 21:00-08:00
@@ -13,7 +14,8 @@
 #    compares: the rows, their payloads, next_attempt_at of deferred rows, final states, every
 #    message at the right sink once with the right recipient and content, 20 % transient faults
 #    (SMTP 451/452, HTTP 500/429 + Retry-After) retried and sent, Retry-After respected at the
-#    simulator, permanent errors dead (+ hard_bounce suppression for 550 5.1.1).
+#    simulator, permanent errors dead (+ hard_bounce suppression for 550 5.1.1) and followed by a
+#    channel-fallback row on the customer's next usable channel (checked like dispatch).
 set -uo pipefail
 NAME=64-delivery-scale
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -76,6 +78,7 @@ afp.retry_base_ms = 200
 afp.retry_max_ms = 1000
 afp.smtp_timeout_ms = 10000
 afp.http_timeout_ms = 10000
+afp.failover_cooldown_ms = 2000
 EOF2
 as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null ||
   { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }
@@ -83,7 +86,7 @@ DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create data
 
 (cd "$BASE" && exec $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK" --fault-rate 0.2 >"$LOGDIR/sink.log" 2>&1) &
 SINK_PID=$!
-(cd "$BASE" && exec $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR" --fault-rate 0.2 >"$LOGDIR/sim.log" 2>&1) &
+(cd "$BASE" && exec $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR" --fault-rate 0.2 --rate-429 0.03 >"$LOGDIR/sim.log" 2>&1) &
 SIM_PID=$!
 for _ in $(seq 50); do [ -f "$SINK/ready" ] && [ -f "$SIMDIR/ready" ] && break; sleep 0.1; done
 [ -f "$SINK/ready" ] || { fail "setup" "SMTP sink did not start: $(cat "$LOGDIR/sink.log")"; finish; }
@@ -161,12 +164,8 @@ fi
 q -c "SELECT to_json(t) FROM public.t0" | tr -d '"' >"$WORK/t0"
 q -c "SELECT to_json(t) FROM public.t_load" | tr -d '"' >"$WORK/t_load"
 q -c "SELECT to_json(now())" | tr -d '"' >"$WORK/checked_at"
-q -c "SELECT json_agg(json_build_object('id', o.id, 'document_id', o.document_id, 'channel', o.channel,
-        'recipient', o.recipient, 'payload', o.payload, 'idempotency_key', o.idempotency_key,
-        'status', o.status, 'attempts', o.attempts, 'last_code', o.last_code, 'last_error', o.last_error,
-        'provider_message_id', o.provider_message_id, 'next_attempt_at', o.next_attempt_at,
-        'first_next_attempt_at', d.next_attempt_at))
-      FROM afp.outbox o JOIN public.dispatched d ON d.id = o.id" >"$WORK/outbox.json"
+q -c "SELECT json_agg(to_jsonb(o) || jsonb_build_object('first_next_attempt_at', d.next_attempt_at))
+      FROM afp.outbox o LEFT JOIN public.dispatched d ON d.id = o.id" >"$WORK/outbox.json"
 q -c "SELECT coalesce(json_agg(s), '[]') FROM afp.suppressions s" >"$WORK/suppressions_after.json"
 
 # ---------------------------------------------------------------- independent comparison
@@ -179,15 +178,16 @@ grep -qE '^(OK|FAIL) ' "$WORK/check.out" || fail "scale_model.py check ran" "$(t
 grep -q Traceback "$WORK/check.out" && fail "scale_model.py check finished" "$(tail -n 10 "$WORK/check.out")"
 
 # ---------------------------------------------------------------- bookkeeping in SQL
-expect "outbox rows = dispatched rows" "0" \
-  "SELECT count(*) FROM afp.outbox o FULL JOIN public.dispatched d ON d.id = o.id WHERE o.id IS NULL OR d.id IS NULL"
+expect "outbox rows = dispatched rows + channel-fallback rows" "0" \
+  "SELECT count(*) FROM afp.outbox o FULL JOIN public.dispatched d ON d.id = o.id WHERE o.id IS NULL OR (d.id IS NULL AND o.fallback_of IS NULL)"
 expect "no push row (no push worker): push preferences fell back" "0" "SELECT count(*) FROM afp.outbox WHERE channel = 'push'"
 expect "one 'sent' event per sent row" "0" \
   "SELECT count(*) FROM afp.outbox o WHERE status = 'sent'
       AND (SELECT count(*) FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.outcome = 'sent') <> 1"
 expect "one event per attempt" "0" \
   "SELECT count(*) FROM afp.outbox o WHERE status IN ('sent', 'dead')
-      AND (SELECT count(*) FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.kind = 'attempt') <> o.attempts"
+      AND (SELECT count(*) FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.kind = 'attempt'
+                                                        AND e.outcome IN ('sent', 'retry', 'dead')) <> o.attempts"
 expect "every retry event carries its next attempt time" "0" \
   "SELECT count(*) FROM afp.delivery_events WHERE outcome = 'retry' AND (detail->>'next_attempt_at') IS NULL"
 expect "dead_letters = the dead rows, each with a reason" "t" \

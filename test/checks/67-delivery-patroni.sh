@@ -31,7 +31,7 @@ REST=("" "${AFP_PATRONI_REST1:-54443}" "${AFP_PATRONI_REST2:-54444}")
 PGP=("" "${AFP_PATRONI_PG1:-54445}" "${AFP_PATRONI_PG2:-54446}")
 SMTP_PORT=${AFP_PATRONI_SMTP_PORT:-54447}
 N1=${AFP_PATRONI_BACKLOG:-2000} N2=$((${AFP_PATRONI_BACKLOG:-2000} / 2))
-RATE=${AFP_PATRONI_RATE:-200}
+RATE=${AFP_PATRONI_RATE:-200} BATCH=50
 BASE=$ROOT/build/patroni-67
 LOGDIR=$BASE/log WORK=$BASE/work
 PY=/usr/bin/python3
@@ -131,9 +131,9 @@ for i in 1 2; do
       scope=afp-67 name="node$i" \
       restapi_listen="127.0.0.1:${REST[$i]}" restapi_connect="127.0.0.1:${REST[$i]}" \
       restapi_user=patroni restapi_password=afp-test-rest etcd_hosts="127.0.0.1:$ETCD_PORT" watchdog_mode=off \
-      ttl=20 loop_wait=1 retry_timeout=5 primary_start_timeout=0 synchronous_mode=true synchronous_mode_strict=false \
+      ttl=15 loop_wait=1 retry_timeout=5 primary_start_timeout=0 synchronous_mode=true synchronous_mode_strict=false \
       max_worker_processes=16 max_connections=50 delivery_database=afp \
-      email_batch_size=50 email_concurrency=8 poll_interval_ms=200 \
+      email_batch_size=$BATCH email_concurrency=8 poll_interval_ms=200 \
       post_init="$ROOT/deploy/patroni/afp-post-init.sh" \
       pg_listen="127.0.0.1:${PGP[$i]}" pg_connect="127.0.0.1:${PGP[$i]}" \
       data_dir="$BASE/node$i/data" bin_dir="$PGBIN" pgpass="$BASE/node$i/pgpass" socket_dir="$BASE/sock$i" \
@@ -145,6 +145,40 @@ done
 [ "$(id -u)" -eq 0 ] && chown postgres: "$BASE/node1.yml" "$BASE/node2.yml"
 chmod 600 "$BASE/node1.yml" "$BASE/node2.yml"
 pass
+
+# deploy/terraform renders the same template: where terraform is installed (it is no Debian
+# package), its output for the production values of patroni.vars must equal render.sh's
+if command -v terraform >/dev/null; then
+  mkdir -p "$WORK/tf"
+  cat >"$WORK/tf/main.tf" <<EOF
+module "afp" {
+  source               = "$(realpath --relative-to="$WORK/tf" "$ROOT/deploy/terraform")"
+  nodes                = [{ name = "pg1", address = "10.0.0.11" }, { name = "pg2", address = "10.0.0.12" }]
+  etcd_nodes           = [{ name = "e1", address = "10.0.0.21" }, { name = "e2", address = "10.0.0.22" }, { name = "e3", address = "10.0.0.23" }]
+  allowed_cidr         = "10.0.0.0/24"
+  superuser_password   = "change-me-postgres"
+  replication_password = "change-me-replicator"
+  restapi_password     = "change-me-rest"
+}
+output "cfg" {
+  value     = module.afp.patroni_config
+  sensitive = true
+}
+EOF
+  if (cd "$WORK/tf" && export TF_CLI_CONFIG_FILE=/dev/null TF_DATA_DIR="$WORK/tf/.terraform" TF_IN_AUTOMATION=1 &&
+      terraform init -input=false -no-color && terraform validate -no-color &&
+      terraform apply -auto-approve -input=false -no-color -state="$WORK/tf/state" &&
+      terraform output -state="$WORK/tf/state" -json cfg >"$WORK/tf/cfg.json") >"$WORK/tf/log" 2>&1 &&
+     "$ROOT/deploy/patroni/render.sh" "$ROOT/deploy/patroni/patroni.yml" "$ROOT/deploy/patroni/patroni.vars" \
+       name=pg2 restapi_connect=10.0.0.12:8008 pg_connect=10.0.0.12:5432 >"$WORK/tf/pg2.yml" &&
+     $PY -c 'import json, sys; sys.stdout.write(json.load(open(sys.argv[1]))["pg2"])' "$WORK/tf/cfg.json" | cmp -s - "$WORK/tf/pg2.yml"; then
+    pass
+  else
+    fail "deploy/terraform renders patroni.yml exactly as render.sh" "$(tail -n 15 "$WORK/tf/log")"
+  fi
+else
+  echo "terraform not installed: deploy/terraform comparison not run"
+fi
 
 T0=$SECONDS
 start_patroni 1
@@ -168,7 +202,7 @@ expect "leader settings from patroni.yml" "pg_cron,afp|afp|afp|16|replica|on" \
 expect "leader: synchronous_standby_names names node2" "t" "SELECT current_setting('synchronous_standby_names') LIKE '%node2%'"
 expect "leader runs the launcher and the email, sms and push workers" "afp delivery launcher,afp email worker,afp push worker,afp sms worker" \
   "SELECT string_agg(backend_type, ',' ORDER BY backend_type) FROM pg_stat_activity WHERE backend_type LIKE 'afp %'"
-DB=postgres PGPORT_D=${PGP[2]} expect "standby: in recovery, same preload and afp.delivery_database" "t|pg_cron,afp|afp" \
+DB=postgres PGPORT_D=${PGP[2]} expect "standby: in recovery, same preload and afp.delivery_database" "true|pg_cron,afp|afp" \
   "SELECT pg_is_in_recovery() || '|' || current_setting('shared_preload_libraries') || '|' || current_setting('afp.delivery_database')"
 if [ "$(workers 2)" = 0 ]; then pass; else fail "standby runs no afp launcher or worker" "$(workers 2)"; fi
 
@@ -216,12 +250,19 @@ watch_standby() {
 snapshot_sent() {
   qn "$1" -c "SELECT o.idempotency_key FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id LIKE '$2-%' AND o.status = 'sent'" >"$WORK/before-$2"
 }
+# no_workers_since NODE MARK WHAT: node NODE's log after line MARK shows no delivery worker start
+no_workers_since() {
+  local n
+  n=$(tail -n +"$(($2 + 1))" "$LOGDIR/patroni$1.log" | grep -c 'afp delivery launcher: starting')
+  if [ "$n" = 0 ]; then pass; else fail "$3" "$(tail -n +"$(($2 + 1))" "$LOGDIR/patroni$1.log" | grep 'afp delivery launcher' | head -n 3)"; fi
+}
 # check_round PREFIX NODE: sink comparison for a drained round, read from node NODE
 check_round() {
   qn "$2" -c "SELECT coalesce(json_agg(json_build_object('key', o.idempotency_key, 'status', o.status, 'attempts', o.attempts,
         'recipient', o.recipient, 'subject', o.payload->>'subject', 'pmid', o.provider_message_id)), '[]')
         FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id LIKE '$1-%'" >"$WORK/rows-$1.json"
-  $PY "$ROOT/test/delivery/patroni_sink_check.py" "$1" "$SINK" "$WORK/rows-$1.json" "$WORK/dispatched-$1" "$WORK/before-$1" >"$WORK/check-$1.out" 2>&1
+  $PY "$ROOT/test/delivery/patroni_sink_check.py" "$1" "$SINK" "$WORK/rows-$1.json" "$WORK/dispatched-$1" "$WORK/before-$1" \
+    "$BATCH" >"$WORK/check-$1.out" 2>&1
   grep '^INFO' "$WORK/check-$1.out" | sed 's/^INFO //'
   while IFS= read -r line; do case "$line" in OK\ *) pass ;; FAIL\ *) fail "${line#FAIL }" ;; esac; done < <(grep -E '^(OK|FAIL) ' "$WORK/check-$1.out")
   grep -qE '^(OK|FAIL) ' "$WORK/check-$1.out" || fail "sink check $1 ran" "$(tail -n 10 "$WORK/check-$1.out")"
@@ -241,6 +282,7 @@ if [ "$MAX" = 0 ] && [ "$(workers 2)" = 0 ]; then pass; else fail "standby runs 
 snapshot_sent 2 r1
 PM1=$(head -n 1 "$BASE/node1/data/postmaster.pid")
 echo "round 1: $SENT1 of $N1 sent on node1 after $((SECONDS - T0)) s ($(wc -l <"$WORK/before-r1") on the standby); kill -9 of node1's postmaster $PM1"
+MARK=$(wc -l <"$LOGDIR/patroni1.log")
 kill -9 "$PM1"
 T0=$SECONDS
 if wait_rest 60 2 /primary; then pass; echo "round 1: node2 leader $((SECONDS - T0)) s after the crash"; else
@@ -261,6 +303,7 @@ else
   fail "old leader node1 rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni1.log")"
 fi
 if [ "$(workers 1)" = 0 ]; then pass; else fail "rejoined node1 runs no afp worker" "$(workers 1)"; fi
+no_workers_since 1 "$MARK" "node1 started no delivery worker after its crash (came back as standby)"
 check_round r1 2
 stop_sink
 
@@ -275,7 +318,7 @@ SENT2=$(sent_on 2 r2)
 if [ "$MAX" = 0 ]; then pass; else fail "standby node1 runs no afp worker while node2 drains" "max seen: $MAX"; fi
 snapshot_sent 1 r2
 echo "round 2: $SENT2 of $N2 sent on node2 after $((SECONDS - T0)) s ($(wc -l <"$WORK/before-r2") on the standby); patronictl switchover to node1"
-T0=$SECONDS
+T0=$SECONDS MARK=$(wc -l <"$LOGDIR/patroni2.log")
 if pctl switchover --leader node2 --candidate node1 --force >"$WORK/switchover.out" 2>&1 && wait_rest 60 1 /primary; then
   pass; echo "round 2: node1 leader $((SECONDS - T0)) s after the switchover started"
 else
@@ -293,8 +336,51 @@ fi
 if wait_rest 90 2 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
   pass; else fail "node2 rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni2.log")"; fi
 if [ "$(workers 2)" = 0 ]; then pass; else fail "demoted node2 runs no afp worker" "$(workers 2)"; fi
+no_workers_since 2 "$MARK" "demoted node2 started no delivery worker"
 check_round r2 1
-expect "both rounds: every outbox row sent on the final leader" "$((N1 + N2))" "SELECT count(*) FROM afp.outbox WHERE status = 'sent'"
+stop_sink
+
+# ---------------------------------------------------------------- round 3: the leader's node dies
+# kill -9 of node1's Patroni, postmaster and every backend at once (a power loss): the worker's
+# batch in flight is never recorded; the leader key expires after ttl and node2 is promoted
+start_sink r3
+make_backlog r3 "$N2" >"$WORK/setup3.out" 2>&1 || fail "round 3 data" "$(tail -n 5 "$WORK/setup3.out")"
+T0=$SECONDS
+if dispatch_round r3 && [ "$(wc -l <"$WORK/dispatched-r3")" = "$N2" ]; then pass; else
+  fail "dispatch of $N2 emails on node1" "$(cat "$WORK/dispatch-r3.err")"; finish; fi
+MAX=$(watch_standby 2 60 r3 $((N2 / 4)))
+SENT3=$(sent_on 1 r3)
+if [ "$MAX" = 0 ]; then pass; else fail "standby node2 runs no afp worker while node1 drains" "max seen: $MAX"; fi
+snapshot_sent 2 r3
+PM1=$(head -n 1 "$BASE/node1/data/postmaster.pid")
+KIDS=$(ps -o pid= --ppid "$PM1" | tr '\n' ' ')
+echo "round 3: $SENT3 of $N2 sent on node1 after $((SECONDS - T0)) s ($(wc -l <"$WORK/before-r3") on the standby); kill -9 of node1's Patroni, postmaster and its $(echo $KIDS | wc -w) children"
+kill -9 "${PAT_PID[1]}" "$PM1" $KIDS
+wait "${PAT_PID[1]}" 2>/dev/null
+PAT_PID[1]=""
+T0=$SECONDS
+if [ "$SENT3" -lt "$N2" ] 2>/dev/null; then pass; else fail "node loss happened while node1 was draining" "sent before: $SENT3 of $N2"; fi
+if wait_rest 90 2 /primary; then pass; echo "round 3: node2 leader $((SECONDS - T0)) s after the node loss (ttl 15 s)"; else
+  fail "Patroni promotes node2 after the leader key expires" "$(tail -n 20 "$LOGDIR/patroni2.log")"; finish; fi
+PGPORT_D=${PGP[2]}
+if wait_for 20 "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'afp email worker'"; then pass; else
+  fail "email worker starts on the promoted node2"; fi
+if wait_for 120 "SELECT count(*) = 0 FROM afp.outbox WHERE status <> 'sent'"; then pass
+  echo "round 3: backlog drained on node2 $((SECONDS - T0)) s after the node loss"
+else
+  fail "node2 drains the rest after the node loss" "$(q -c "SELECT status, count(*), max(last_error) FROM afp.outbox GROUP BY 1")"
+fi
+MARK=$(wc -l <"$LOGDIR/patroni1.log")
+start_patroni 1
+if wait_rest 120 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
+  pass; echo "round 3: node1 back as synchronous standby $((SECONDS - T0)) s after the node loss"
+else
+  fail "node1 restarted after the node loss rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni1.log")"
+fi
+if [ "$(workers 1)" = 0 ]; then pass; else fail "rejoined node1 runs no afp worker" "$(workers 1)"; fi
+no_workers_since 1 "$MARK" "node1 started no delivery worker when it came back"
+check_round r3 2
+expect "all rounds: every outbox row sent on the final leader" "$((N1 + 2 * N2))" "SELECT count(*) FROM afp.outbox WHERE status = 'sent'"
 pctl list >"$WORK/list-2.txt" 2>&1 && cat "$WORK/list-2.txt"
 
 for i in 1 2; do

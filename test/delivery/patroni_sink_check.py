@@ -2,12 +2,14 @@
 the SMTP sink (test/delivery/smtp_sink.py). Run with /usr/bin/python3 by
 test/checks/67-delivery-patroni.sh:
 
-    patroni_sink_check.py TAG SINKDIR ROWS_JSON DISPATCHED_KEYS SENT_BEFORE_KEYS
+    patroni_sink_check.py TAG SINKDIR ROWS_JSON DISPATCHED_KEYS SENT_BEFORE_KEYS MAX_DUPLICATES
 
 ROWS_JSON: the round's outbox rows read from the new leader after the drain (json array of
 {key, status, attempts, recipient, subject, pmid}); DISPATCHED_KEYS: the idempotency keys that
 afp_dispatch_bulk returned on the old leader (one a line); SENT_BEFORE_KEYS: the keys that were
-already 'sent' on the synchronous standby just before the leader went away (one a line).
+already 'sent' on the synchronous standby just before the leader went away (one a line);
+MAX_DUPLICATES: how many messages may be sent more than once (the worker's batch size: only the
+rows of the batch in flight on the old leader can have been accepted without being recorded).
 SINKDIR holds only this round's messages. Prints "OK TAG: what", "FAIL TAG: what :: detail" and
 "INFO ..." lines.
 """
@@ -18,7 +20,7 @@ import json
 import os
 import sys
 
-tag, sink, rows_path, dispatched_path, before_path = sys.argv[1:6]
+tag, sink, rows_path, dispatched_path, before_path, max_dups = sys.argv[1:7]
 
 
 def check(name, ok, detail=""):
@@ -69,6 +71,9 @@ check("%d rows already 'sent' on the standby before the switch reached the sink 
 check("every duplicate was claimed again on the new leader (attempts >= 2)",
       all(by_key[mid[m]]["attempts"] >= 2 for m in dups),
       [(mid[m], by_key[mid[m]]["attempts"]) for m in dups if by_key[mid[m]]["attempts"] < 2][:5])
+check("at most %s messages sent more than once, each at most twice" % max_dups,
+      len(dups) <= int(max_dups) and all(len(v) <= 2 for v in dups.values()),
+      sorted((mid[m], len(v)) for m, v in dups.items())[:10])
 print("INFO %s: %d rows, %d messages at the sink, %d sent more than once (%d copies in all), "
       "%d already sent before the switch, %d claimed again (attempts >= 2)"
       % (tag, len(rows), sum(len(v) for v in mail.values()), len(dups), sum(len(v) for v in dups.values()),

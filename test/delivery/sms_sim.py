@@ -15,10 +15,18 @@ Scenario by the last digit of the To number:
        arrival), then 201
     else 201 {"sid": "SM<32 hex>", "status": "queued", ...}
 
+Twilio's magic test numbers come first (before the scenarios above): answered 400 with the
+provider error code Twilio gives them, {"code": N, "message": ..., "status": 400}, every time:
+    To   +15005550001 21211 invalid number      +15005550002 21612 cannot route
+         +15005550003 21408 no region permission +15005550004 21610 unsubscribed (STOP)
+         +15005550009 21614 not a mobile number
+    From +15005550001 21212 invalid From number  +15005550007 21606 From not SMS-capable / not ours
+
 Options (off by default; the acceptance checks 64-66 use them):
     --fault-rate R  a fraction R of the other idempotency keys (chosen by a hash of the key) get a
-                    transient error on their first request: half 500, half 429 with Retry-After
-                    1 or 2 (seconds); the entry records "retry_after"
+                    transient error on their first request: 429 with Retry-After 1 or 2 (seconds;
+                    the entry records "retry_after") for a fraction --rate-429 of all keys
+                    (default: half of R), 500 for the rest
     --delay-ms D    accepted (201) requests are answered after D ms
     --tls-cert/--tls-key  serve HTTPS (the listening socket wrapped with ssl)
     --status-all S  answer every request with HTTP status S (e.g. 500: a provider that is down;
@@ -39,6 +47,7 @@ AP = argparse.ArgumentParser()
 AP.add_argument("port", type=int)
 AP.add_argument("dir")
 AP.add_argument("--fault-rate", type=float, default=0.0)
+AP.add_argument("--rate-429", type=float, default=None)
 AP.add_argument("--delay-ms", type=int, default=0)
 AP.add_argument("--tls-cert")
 AP.add_argument("--tls-key")
@@ -49,6 +58,14 @@ PORT = ARGS.port
 DIR = ARGS.dir
 LOCK = threading.Lock()
 SEEN = {}
+# Twilio's magic test numbers: the error code and message of the 400 reply (see the docstring).
+MAGIC_TO = {"+15005550001": (21211, "The 'To' number is not a valid phone number."),
+            "+15005550002": (21612, "The 'To' phone number is not currently reachable via SMS."),
+            "+15005550003": (21408, "Permission to send an SMS has not been enabled for the region."),
+            "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
+            "+15005550009": (21614, "The 'To' number is not a valid mobile number.")}
+MAGIC_FROM = {"+15005550001": (21212, "The 'From' number is not a valid phone number."),
+              "+15005550007": (21606, "The 'From' phone number is not a valid, SMS-capable inbound phone number for your account.")}
 
 
 def fault_of(key):
@@ -56,9 +73,11 @@ def fault_of(key):
     if ARGS.fault_rate <= 0 or not key:
         return None
     h = hashlib.md5(key.encode()).digest()
-    if int.from_bytes(h[:4], "big") / 2.0 ** 32 >= ARGS.fault_rate:
+    u = int.from_bytes(h[:4], "big") / 2.0 ** 32
+    if u >= ARGS.fault_rate:
         return None
-    return (500, None) if h[4] & 1 else (429, 1 + (h[5] & 1))
+    rate429 = ARGS.fault_rate / 2 if ARGS.rate_429 is None else ARGS.rate_429
+    return (429, 1 + (h[5] & 1)) if u < rate429 else (500, None)
 
 
 def record(entry):
@@ -107,6 +126,13 @@ class Handler(BaseHTTPRequestHandler):
             entry["status"] = ARGS.status_all
             record(entry)
             return self.reply(ARGS.status_all, {"code": 20000 + ARGS.status_all, "message": "simulated outage"})
+        magic = MAGIC_FROM.get(form.get("From", "")) or MAGIC_TO.get(to)
+        if magic:
+            entry["status"] = 400
+            entry["code"] = magic[0]
+            record(entry)
+            return self.reply(400, {"code": magic[0], "message": magic[1], "status": 400,
+                                    "more_info": "https://www.twilio.com/docs/errors/%d" % magic[0]})
         last = to[-1:] if to else ""
         if last == "2" and n == 1:
             entry["status"] = 429

@@ -3,7 +3,8 @@
 # build/fuzz/fuzz_*:
 #   1. replays every sample (full size) and every file in test/fuzz/regressions/ (must not crash);
 #   2. fuzzes for FUZZ_SECONDS (default 55, shared between the targets) from a corpus in
-#      build/fuzz/corpus/<target>/ seeded with copies of all samples (the corpus persists in
+#      build/fuzz/corpus/<target>/ seeded with copies of all samples (PDF targets also with the
+#      files of test/checks/pdf_resources_gen.py) (the corpus persists in
 #      build/ between runs; nothing is written into the source tree).
 # Exits non-zero on any crash, leak, UBSan report or invariant violation; crash inputs are left in
 # build/fuzz/artifacts/ (turn each into a regression input: test/fuzz/regressions/<name>).
@@ -48,6 +49,16 @@ for bin in "${targets[@]}"; do
   mkdir -p "$corpus"
   for s in "${samples[@]}"; do cp -f "$s" "$corpus/seed_$(basename "$s")"; done
   for s in "${regressions[@]}"; do cp -f "$s" "$corpus/regression_$(basename "$s")"; done
+  # the PDF targets also start from generated files with form maps, tiles, masks, PNG and TIFF
+  if [ "$t" = fuzz_pdf ] || [ "$t" = fuzz_pdf_resources ]; then
+    gen=$(mktemp -d)
+    if /usr/bin/python3 "$ROOT/test/checks/pdf_resources_gen.py" "$gen" 2>/dev/null; then
+      cp -f "$gen/main.afp" "$corpus/seed_gen_main.afp"
+      cat "$gen/main.afp" "$gen/res/PEXT.png" >"$corpus/seed_gen_main_png"
+      cat "$gen/res/OEXT.ovl" "$gen/res/TEXT.tif" >"$corpus/seed_gen_ovl_tif"
+    fi
+    rm -rf "$gen"
+  fi
   # the JSON/template targets also start from the example templates (template X'00' data)
   if [ "$t" = fuzz_generate ] || [ "$t" = fuzz_json ]; then
     for ex in "$ROOT"/examples/*/template.json; do

@@ -6,7 +6,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS afp;
 
-SELECT plan(40);
+SELECT plan(36);
 
 -- ---------------------------------------------------------------- schema
 SELECT has_column('afp', 'outcome_rules', 'provider_fault', 'afp.outcome_rules.provider_fault');
@@ -44,7 +44,7 @@ INSERT INTO codes VALUES
 -- ---------------------------------------------------------------- provider faults from the table
 SELECT is((SELECT string_agg(kind || ':' || code, ',' ORDER BY kind, code) FROM codes
             WHERE afp.outcome_provider_fault(kind, code)),
-          'http:401 20003,http:400 21212,http:400 21606,http:400 21659,http:500,http:500 20500,http:502,http:503 UNAVAILABLE,http:curl:28,http:curl:7,smtp:421,smtp:421 4.3.2,smtp:curl:28,smtp:curl:7',
+          'http:400 21212,http:400 21606,http:400 21659,http:401 20003,http:500,http:500 20500,http:502,http:503 UNAVAILABLE,http:curl:28,http:curl:7,smtp:421,smtp:421 4.3.2,smtp:curl:28,smtp:curl:7',
           'seeded provider faults: transport errors, HTTP 5xx, SMTP 421, Twilio account errors; nothing else');
 SELECT is((SELECT count(*)::int FROM codes
             WHERE afp.outcome_provider_fault(kind, code) <> (pg_temp.rule(kind, code) LIKE '%+fault')),

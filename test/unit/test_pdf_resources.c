@@ -395,7 +395,7 @@ mdr_doc(afp_buf *out)
     afp_buf_put16(&m, 2 + 14 + 8 + 4);
     afp_buf_putc(&m, 14), afp_buf_putc(&m, 0x02), afp_buf_putc(&m, 0xDE), afp_buf_putc(&m, 0x00);
     afp_buf_append(&m, arial, 10);
-    afp_buf_append(&m, "\x08\x8B\x00\x00\x00\xF0\x00\x00", 8);
+    afp_buf_append(&m, "\x08\x8B\x00\x00\x01\xE0\x00\x00", 8);   /* 480/20 = 24 pt */
     afp_buf_append(&m, "\x04\x24\x05\x05", 4);
     pgd(pgdd, 2040, 2640);
     afp_writer_init(&w);
@@ -454,10 +454,9 @@ test_external_font(void)
     o.missing = AFP_PDF_MISSING_IGNORE;      /* the segment is not in this library */
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
     CHECK(has(&pdf, "/FontFile2") && has(&pdf, "/ToUnicode") && has(&pdf, "/CIDFontType2"));
-    /* "Hi" at 24 pt from the carried font's subset */
-    { FILE *f = fopen("/tmp/mdr.pdf", "wb"); fwrite(pdf.data, 1, pdf.len, f); fclose(f); }
-    CHECK(has(&pdf, " 24 Tf"));
-    CHECK(lib.calls >= 1);
+    /* "Hi" at 24 pt from the carried font's subset: glyph ids of Liberation Sans */
+    CHECK(has(&pdf, " 24 Tf") && has(&pdf, "[<002B004C>] TJ"));
+    CHECK(lib.calls == 2 && strcmp(lib.last, "segment:SEXT1") == 0);   /* font:Arial, then the segment */
     /* IOB of a page segment: its rule at the IOB's origin (2, 4 in = 144, 288 pt) */
     overlay_bytes(&lib.overlay, "UNUSED");
     segment_bytes(&lib.segment, "SEXT1");
@@ -594,6 +593,41 @@ container_doc(afp_buf *out, const uint8_t *data, size_t n)
     afp_writer_free(&w);
 }
 
+/* A page including page segment SEGP (inline resource group) that holds a PNG container at
+ * (240, 240) of the segment, 480 x 240 units; the segment is included at (480, 480). */
+static void
+segment_container_doc(afp_buf *out, const uint8_t *data, size_t n)
+{
+    uint8_t obd[] = {0x03, 0x43, 0x01, 0x08, 0x4B, 0x00, 0x00, 0x09, 0x60, 0x09, 0x60,
+                     0x09, 0x4C, 0x02, 0x00, 0x01, 0xE0, 0x00, 0x00, 0xF0};
+    uint8_t obp[24] = {0x01, 0x17, 0x00, 0x00, 0xF0, 0x00, 0x00, 0xF0, 0x00, 0x00, 0x2D, 0x00,
+                       0x00, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x2D, 0x00, 0x00};
+    afp_writer w;
+
+    afp_writer_init(&w);
+    afp_write_begin(&w, 0xD3A8C6, "RG1", NULL, 0);
+    afp_write_begin(&w, 0xD3A8CE, "SEGP", NULL, 0);
+    afp_write_begin(&w, 0xD3A85F, "SEGP", NULL, 0);
+    afp_write_begin(&w, 0xD3A892, "OBJ1", NULL, 0);
+    afp_write_begin(&w, 0xD3A8C7, "OEG1", NULL, 0);
+    afp_write_sf(&w, 0xD3A66B, obd, sizeof(obd));
+    afp_write_sf(&w, 0xD3AC6B, obp, sizeof(obp));
+    afp_write_end(&w);
+    afp_write_sf(&w, 0xD3EE92, data, n);
+    afp_write_end(&w);
+    afp_write_end(&w);
+    afp_write_end(&w);
+    afp_write_end(&w);
+    afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
+    afp_write_begin(&w, 0xD3A8AF, "PAGE1", NULL, 0);
+    aeg(&w, 2040, 2640);
+    include_sf(&w, 0xD3AF5F, "SEGP", 480, 480);
+    afp_write_end(&w);
+    afp_write_end(&w);
+    afp_buf_append(out, w.out.data, w.out.len);
+    afp_writer_free(&w);
+}
+
 /* PNG (with and without alpha) and TIFF containers; damaged ones fail with the offset. */
 static void
 test_containers(void)
@@ -627,6 +661,15 @@ test_containers(void)
     CHECK(has(&pdf, "stream\n\xFF\x00\x00\x00\xFF\x00\x00\x00\xFF"));
     /* 100 dpi: 3 x 2 pels = 2.16 x 1.44 pt, fitted into 144 x 72 pt (scale 50) */
     CHECK(has(&pdf, "108 0 0 -72 18 72 cm"));
+
+    /* a page segment holding a PNG container: drawn at segment origin + object offset */
+    img.len = afp.len = 0;
+    make_png(&img, 1);
+    segment_container_doc(&afp, img.data, img.len);
+    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
+    CHECK(has(&pdf, "/Width 4 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /SMask"));
+    /* segment at (2, 2) in + object area at (1, 1) in: 216 pt; 4 x 2 pels fit 144 x 72 pt */
+    CHECK(has(&pdf, "1 0 -0 1 216 216 cm") || has(&pdf, "1 0 0 1 216 216 cm"));
 
     /* damaged PNG: an error with the object's offset and libpng's message */
     img.len = afp.len = 0;
@@ -907,6 +950,25 @@ test_ioca(void)
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
     CHECK(has(&pdf, "/DecodeParms << /K 0 /Columns 8 /Rows 1 >>") &&
           has(&pdf, "/Filter /CCITTFaxDecode"));
+
+    /* G4 with a transparency mask: drawn, the mask is reported as not applied */
+    c.len = afp.len = 0;
+    ioca_head(&c, 8, 1);
+    ioca_enc(&c, 0x82, 1);
+    {
+        uint8_t msize[9] = {0x00, 0x09, 0x60, 0x09, 0x60, 0, 8, 0, 1};
+
+        par(&c, 0x8E, NULL, 0);
+        par(&c, 0x94, msize, 9);
+        par(&c, 0xFE92, mask, 1);
+        par(&c, 0x8F, NULL, 0);
+    }
+    par(&c, 0xFE92, g3, 4);
+    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
+    ioca_doc(&afp, c.data, c.len);
+    warnings = 0;
+    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK && warnings == 1);
+    CHECK(has(&pdf, "/K -1 /Columns 8 /Rows 1"));
 
     /* ABIC: an error naming it; with "warn" a placeholder and a warning */
     c.len = afp.len = 0;

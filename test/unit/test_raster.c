@@ -10,8 +10,9 @@
  * ToUnicode), the placement of the text, the raster_fonts and font_map options, damaged font
  * resources (error with the offset of the field at fault, every truncation handled) and the
  * outline font character set sample (afplib_C0X00006.afp, Type 1: left to the Liberation mapping).
- * With AFP_RASTER_AFP_OUT set, the generated AFP is also written there (test/checks/51-pdf-fonts.sh
- * converts and rasterises it).
+ * The font is built twice: 240 pel with 1-byte pattern alignment and 300 pel with 4-byte
+ * alignment. With AFP_RASTER_AFP_OUT / AFP_RASTER300_AFP_OUT set, the generated documents are
+ * also written there (test/checks/51-pdf-fonts.sh converts and rasterises them).
  */
 #include "afp.h"
 #include "afp_pdf.h"
@@ -41,6 +42,8 @@ typedef struct rf_font {
     rf_char ch[RF_MAXCH];
     int n;
     afp_buf pat;
+    unsigned dpi;               /* 240 or 300 pels per inch */
+    unsigned align;             /* FNC pattern alignment code: 0 (1 byte) or 2 (4 bytes) */
 } rf_font;
 
 /* Offsets of fields in the generated document (for the error tests). */
@@ -73,9 +76,10 @@ gcgid_of(char c, char out[9])
     return 1;
 }
 
-/* Renders the characters of set with FreeType (1-bit, 240 pels per inch, 10 pt). */
+/* Renders the characters of set with FreeType (1-bit, dpi pels per inch, 10 pt); align: FNC
+ * pattern alignment code (patterns padded to 1 << align bytes). */
 static int
-rf_build(rf_font *f, const char *set)
+rf_build(rf_font *f, const char *set, unsigned dpi, unsigned align)
 {
     FT_Library lib;
     FT_Face face;
@@ -85,11 +89,13 @@ rf_build(rf_font *f, const char *set)
 
     memset(f, 0, sizeof(*f));
     afp_buf_init(&f->pat);
+    f->dpi = dpi;
+    f->align = align;
     snprintf(path, sizeof(path), "%s/LiberationSans-Regular.ttf",
              dir ? dir : "/usr/share/fonts/truetype/liberation");
     if (FT_Init_FreeType(&lib) != 0)
         return 0;
-    if (FT_New_Face(lib, path, 0, &face) != 0 || FT_Set_Char_Size(face, 0, 10 * 64, 240, 240) != 0)
+    if (FT_New_Face(lib, path, 0, &face) != 0 || FT_Set_Char_Size(face, 0, 10 * 64, dpi, dpi) != 0)
     {
         FT_Done_FreeType(lib);
         return 0;
@@ -117,6 +123,8 @@ rf_build(rf_font *f, const char *set)
         c->w = bm->width ? bm->width : 1;
         c->h = bm->rows ? bm->rows : 1;
         rowb = (c->w + 7) / 8;
+        while (f->pat.len % (1u << align))
+            afp_buf_putc(&f->pat, 0);
         c->off = f->pat.len;
         for (r = 0; r < c->h; r++)
         {
@@ -189,8 +197,8 @@ rf_write(afp_writer *w, const rf_font *f, rf_offsets *o)
         afp_buf_put16(&fni, (uint16_t) (int16_t) c->top);              /* baseline offset */
         afp_buf_put16(&fnm, (uint16_t) (c->w - 1));
         afp_buf_put16(&fnm, (uint16_t) (c->h - 1));
-        afp_buf_put16(&fnm, (uint16_t) (c->off >> 16));
-        afp_buf_put16(&fnm, (uint16_t) c->off);
+        afp_buf_put16(&fnm, (uint16_t) ((c->off >> f->align) >> 16));
+        afp_buf_put16(&fnm, (uint16_t) (c->off >> f->align));
         if (c->w > maxw)
             maxw = c->w;
         if (c->h > maxh)
@@ -208,17 +216,17 @@ rf_write(afp_writer *w, const rf_font *f, rf_offsets *o)
     memset(fnc, 0, sizeof(fnc));
     fnc[0] = 0x01;
     fnc[1] = 0x05;                                                     /* raster */
-    fnc[6] = 0x09;
-    fnc[7] = 0x60;                                                     /* 2400 per 10 in */
-    fnc[8] = 0x09;
-    fnc[9] = 0x60;
+    fnc[6] = (uint8_t) ((f->dpi * 10) >> 8);                          /* 2400 or 3000 */
+    fnc[7] = (uint8_t) (f->dpi * 10);
+    fnc[8] = fnc[6];
+    fnc[9] = fnc[7];
     fnc[10] = (uint8_t) ((maxw - 1) >> 8);
     fnc[11] = (uint8_t) (maxw - 1);
     fnc[12] = (uint8_t) ((maxh - 1) >> 8);
     fnc[13] = (uint8_t) (maxh - 1);
     fnc[14] = 0x1A;
     fnc[15] = 0x1C;
-    fnc[16] = 0x00;                                                    /* 1-byte alignment */
+    fnc[16] = (uint8_t) f->align;
     fnc[17] = (uint8_t) (f->pat.len >> 16);
     fnc[18] = (uint8_t) (f->pat.len >> 8);
     fnc[19] = (uint8_t) f->pat.len;
@@ -392,7 +400,7 @@ test_type3(const rf_font *f)
     int warnings = 0;
     const rf_char *r = rf_find(f, 'R');
     char want[96];
-    const char *out = getenv("AFP_RASTER_AFP_OUT");
+    const char *out = getenv(f->dpi == 300 ? "AFP_RASTER300_AFP_OUT" : "AFP_RASTER_AFP_OUT");
 
     afp_buf_init(&afp);
     afp_buf_init(&pdf);
@@ -419,10 +427,10 @@ test_type3(const rf_font *f)
     CHECK(rf_has(&pdf, "/FirstChar 1"));
     if (r)
     {
-        snprintf(want, sizeof(want), "/Widths [%ld ", lround(r->inc * 72000.0 / (240 * 10)));
+        snprintf(want, sizeof(want), "/Widths [%ld ", lround(r->inc * 72000.0 / (f->dpi * 10)));
         CHECK(rf_has(&pdf, want));
         /* the glyph procedure: width, box from A-space and baseline offset */
-        snprintf(want, sizeof(want), "%ld 0 ", lround(r->inc * 72000.0 / (240 * 10)));
+        snprintf(want, sizeof(want), "%ld 0 ", lround(r->inc * 72000.0 / (f->dpi * 10)));
         CHECK(rf_has(&pdf, want));
     }
     /* the exact patterns of R and g are in the glyph procedures */
@@ -734,15 +742,19 @@ test_outline_sample(const rf_font *f)
 void
 suite_rasterfonts(void)
 {
-    static rf_font f;
+    static rf_font f, f300;
+    static const char set[] = "Raster fonts at 240 pel Outline line Mapped Second Damaged "
+                              "0123456789,.-bcdghjkmquvwxyzABCDEFGHIJKLMNOPQSTUVWXYZ";
 
-    CHECK(rf_build(&f, "Raster fonts at 240 pel Outline line Mapped Second Damaged 0123456789,.-"
-                       "bcdghjkmquvwxyzABCDEFGHIJKLMNOPQSTUVWXYZ"));
-    if (f.n == 0)
+    CHECK(rf_build(&f, set, 240, 0));
+    CHECK(rf_build(&f300, set, 300, 2));       /* 300 pel, patterns on 4-byte boundaries */
+    if (f.n == 0 || f300.n == 0)
         return;
     test_type3(&f);
+    test_type3(&f300);
     test_font_map(&f);
     test_damaged(&f);
     test_outline_sample(&f);
     afp_buf_free(&f.pat);
+    afp_buf_free(&f300.pat);
 }

@@ -1,19 +1,20 @@
 /*
- * afp_push_http.c — HTTP requests of the push worker through one libcurl multi handle.
+ * afp_http.c — HTTP requests of the channel workers (SMS, push) through one libcurl multi handle
+ * per process; see afp_http.h.
  *
- * Requests with http2 set negotiate HTTP/2 over TLS (ALPN, CURL_HTTP_VERSION_2TLS; cleartext
+ * Requests with version AFP_HTTP_2 negotiate HTTP/2 over TLS (ALPN, CURL_HTTP_VERSION_2TLS; cleartext
  * http:// stays HTTP/1.1) and wait for an existing connection to the same host
  * (CURLOPT_PIPEWAIT), so that all APNs (and FCM) requests of a batch are multiplexed as streams
  * over one connection (CURLMOPT_PIPELINING = CURLPIPE_MULTIPLEX).
  * The multi handle lives as long as the worker: connections are reused across batches.
  *
- * Safety in a backend process (as in the SMS worker):
+ * Safety in a backend process:
  *   - CURLOPT_NOSIGNAL; a progress callback aborts every transfer when afp_send_should_abort()
  *     (SIGTERM, cancel or die request, postmaster death);
  *   - host names are resolved here with getaddrinfo before the transfers and given to libcurl
  *     with CURLOPT_RESOLVE, so libcurl starts no resolver thread and signals interrupt its poll();
  *   - no palloc/ereport while easy handles are attached; easy handles and header lists live in
- *     static arrays that afp_push_http_cleanup releases after an ERROR;
+ *     static arrays that afp_http_cleanup releases after an ERROR;
  *   - only http and https; TLS peer and host verification unless the provider turns it off.
  */
 #include "postgres.h"
@@ -22,7 +23,7 @@
 #include <netdb.h>
 #include <curl/curl.h>
 
-#include "afp_push.h"
+#include "afp_http.h"
 #include "afp_ratelimit.h"
 
 #define HTTP_MAX_HOSTS  16
@@ -38,8 +39,8 @@ typedef struct HttpHost
 
 static CURLM *http_multi = NULL;
 static bool http_curl_ready = false;
-static CURL *slot_easy[AFP_PUSH_MAX_SLOTS];
-static struct curl_slist *slot_headers[AFP_PUSH_MAX_SLOTS];
+static CURL *slot_easy[AFP_HTTP_MAX_SLOTS];
+static struct curl_slist *slot_headers[AFP_HTTP_MAX_SLOTS];
 static HttpHost http_hosts[HTTP_MAX_HOSTS];
 static int  http_nhosts = 0;
 
@@ -62,7 +63,7 @@ afp_http_req_reset(AfpHttpReq *r)
 
 /* Forgets the resolved hosts (each batch resolves anew, so DNS changes are seen). */
 void
-afp_push_http_forget_hosts(void)
+afp_http_forget_hosts(void)
 {
     int         i;
 
@@ -73,11 +74,11 @@ afp_push_http_forget_hosts(void)
 
 /* Releases every transfer and the multi handle (connections closed). */
 void
-afp_push_http_cleanup(void)
+afp_http_cleanup(void)
 {
     int         i;
 
-    for (i = 0; i < AFP_PUSH_MAX_SLOTS; i++)
+    for (i = 0; i < AFP_HTTP_MAX_SLOTS; i++)
     {
         if (slot_easy[i])
         {
@@ -92,7 +93,7 @@ afp_push_http_cleanup(void)
     if (http_multi)
         curl_multi_cleanup(http_multi);
     http_multi = NULL;
-    afp_push_http_forget_hosts();
+    afp_http_forget_hosts();
 }
 
 /* Appends the addresses of res to entry ("host:port:addr,addr"); returns the new length. */
@@ -124,7 +125,7 @@ http_append_addrs(char *entry, size_t size, int len, struct addrinfo *res)
 /*
  * The CURLOPT_RESOLVE list for the host of url: NULL for IP literals (nothing to resolve) and on
  * failure (then *error is set). Cached per batch and host; the entries stay valid until
- * afp_push_http_forget_hosts, which runs only while no transfer is attached.
+ * afp_http_forget_hosts, which runs only while no transfer is attached.
  */
 static struct curl_slist *
 http_resolve(const char *url, const char **error)
@@ -305,10 +306,17 @@ http_start(AfpHttpReq *r, int slot, long timeout_ms, struct curl_slist *resolve)
     if (r->body)
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-                     r->http2 ? (long) CURL_HTTP_VERSION_2TLS : (long) CURL_HTTP_VERSION_1_1);
-    if (r->http2 && pg_strncasecmp(r->url, "https:", 6) == 0)
+    if (r->version != AFP_HTTP_DEFAULT)
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, r->version == AFP_HTTP_2
+                         ? (long) CURL_HTTP_VERSION_2TLS : (long) CURL_HTTP_VERSION_1_1);
+    if (r->version == AFP_HTTP_2 && pg_strncasecmp(r->url, "https:", 6) == 0)
         curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);  /* wait for the connection to multiplex on */
+    if (r->username || r->password)
+    {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, r->username);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, r->password);
+    }
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *) r);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header);
@@ -388,9 +396,12 @@ http_finish(AfpHttpReq *r, CURLcode rc)
     if (r->provider)
     {
         /* circuit breaker (transport errors and 5xx are faults); a 429 pauses the provider */
-        char        code[16];
+        char        code[sizeof(r->code)];
 
-        snprintf(code, sizeof(code), "%ld", r->status);
+        if (r->outcome == AFP_SEND_SENT && (r->status < 200 || r->status >= 300) && r->reply_code)
+            r->reply_code(r, code, sizeof(code));
+        else
+            snprintf(code, sizeof(code), "%ld", r->status);
         afp_rate_report_send(r->provider, "http",
                              r->outcome == AFP_SEND_SENT && (r->status < 200 || r->status >= 300)
                              ? AFP_SEND_ERROR : r->outcome,
@@ -460,13 +471,15 @@ http_start_admitted(AfpHttpReq **reqs, int from, int n, int *active, int concurr
             http_fail(r, "curl:6", error);
         else if (http_start(r, slot, timeout_ms, resolve))
             (*active)++;
+        else if (r->provider)
+            afp_provider_report(r->provider, AFP_RESULT_ABORTED);  /* never sent: no verdict */
     }
     return rate_wait;
 }
 
-/* Runs the requests; see afp_push.h. */
+/* Runs the requests; see afp_http.h. */
 void
-afp_push_http_run(AfpHttpReq **reqs, int n, int concurrency, long timeout_ms)
+afp_http_run(AfpHttpReq **reqs, int n, int concurrency, long timeout_ms, const char *who)
 {
     int         next = 0, active = 0, running, left, i;
     CURLMsg    *msg;
@@ -476,16 +489,16 @@ afp_push_http_run(AfpHttpReq **reqs, int n, int concurrency, long timeout_ms)
     if (!http_curl_ready)
     {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            ereport(ERROR, (errmsg("afp push worker: curl_global_init failed")));
+            ereport(ERROR, (errmsg("%s: curl_global_init failed", who)));
         http_curl_ready = true;
     }
     if (http_multi == NULL)
     {
         if ((http_multi = curl_multi_init()) == NULL)
-            ereport(ERROR, (errmsg("afp push worker: curl_multi_init failed")));
+            ereport(ERROR, (errmsg("%s: curl_multi_init failed", who)));
         curl_multi_setopt(http_multi, CURLMOPT_PIPELINING, (long) CURLPIPE_MULTIPLEX);
     }
-    concurrency = Max(1, Min(concurrency, AFP_PUSH_MAX_SLOTS));
+    concurrency = Max(1, Min(concurrency, AFP_HTTP_MAX_SLOTS));
     curl_multi_setopt(http_multi, CURLMOPT_MAXCONNECTS, (long) concurrency * 2);
     curl_multi_setopt(http_multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long) Max(concurrency, 100));
 
