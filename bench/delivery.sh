@@ -22,8 +22,8 @@
 #     better peer's jobs/s. Everything is stopped at exit. Log and data under build/bench-delivery.
 #
 # Knobs (environment): BENCH_MESSAGES 100000, BENCH_JOBS, BENCH_RUNS 1, BENCH_PEERS
-# ("graphile pgboss"; empty = afp only), BENCH_SKIP_AFP 0 (1 = peers only), BENCH_EMAIL_BATCH 1000, BENCH_EMAIL_CONCURRENCY 32,
-# BENCH_EMAIL_WORKERS 2 (afp.email_workers), BENCH_DKIM 0 (1 = sign every message),
+# ("graphile pgboss"; empty = afp only), BENCH_SKIP_AFP 0 (1 = peers only), BENCH_EMAIL_BATCH 1000,
+# BENCH_EMAIL_CONCURRENCY 8, BENCH_EMAIL_WORKERS 4 (afp.email_workers), BENCH_DKIM 0 (1 = sign every message),
 # BENCH_PERF 0 (1 = perf record -a during the afp drain into build/bench-delivery/perf.data),
 # BENCH_PG_CONF (extra postgresql.conf lines, e.g. auto_explain settings),
 # graphile-worker: GW_PROCS 2, GW_CONCURRENCY 32, GW_LOCAL_QUEUE 500, GW_COMPLETE_DELAY 0;
@@ -38,8 +38,8 @@ JOBS=${BENCH_JOBS:-$N}
 RUNS=${BENCH_RUNS:-1}
 PEERS=${BENCH_PEERS-graphile pgboss}
 EMAIL_BATCH=${BENCH_EMAIL_BATCH:-1000}
-EMAIL_CONC=${BENCH_EMAIL_CONCURRENCY:-32}
-EMAIL_WORKERS=${BENCH_EMAIL_WORKERS:-2}
+EMAIL_CONC=${BENCH_EMAIL_CONCURRENCY:-8}
+EMAIL_WORKERS=${BENCH_EMAIL_WORKERS:-4}
 DKIM=${BENCH_DKIM:-0}
 PERF=${BENCH_PERF:-0}
 GW_PROCS=${GW_PROCS:-2} GW_CONC=${GW_CONCURRENCY:-32} GW_LQ=${GW_LOCAL_QUEUE:-500} GW_DELAY=${GW_COMPLETE_DELAY:-0}

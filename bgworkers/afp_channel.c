@@ -127,11 +127,20 @@ afp_channel_bool(HeapTuple tup, TupleDesc desc, const char *name, bool isnull_va
 
 /* Claims a batch; see afp_channel.h. */
 int
-afp_channel_claim(const char *sql, int batch_size, double lease_s, AfpClaimReader read, void *arg)
+afp_channel_claim(const char *sql, int batch_size, double lease_s, int nextra,
+                  const Oid *extra_types, const Datum *extra_values, AfpClaimReader read, void *arg)
 {
-    Oid         types[3] = {INT4OID, FLOAT8OID, INT4OID};
-    Datum       values[3];
-    int         n = 0;
+    Oid         types[8] = {INT4OID, FLOAT8OID, INT4OID};
+    Datum       values[8];
+    int         n = 0, i;
+
+    if (nextra < 0 || nextra > (int) lengthof(types) - 3)
+        elog(ERROR, "%s: too many claim parameters", channel->name);
+    for (i = 0; i < nextra; i++)
+    {
+        types[3 + i] = extra_types[i];
+        values[3 + i] = extra_values[i];
+    }
 
     afp_channel_begin_tx("claiming");
     if (!OidIsValid(get_extension_oid("afp", true)))
@@ -142,7 +151,7 @@ afp_channel_claim(const char *sql, int batch_size, double lease_s, AfpClaimReade
     values[0] = Int32GetDatum(batch_size);
     values[1] = Float8GetDatum(lease_s);
     values[2] = Int32GetDatum(afp_max_attempts);
-    if (SPI_execute_with_args(sql, 3, types, values, NULL, false, 0) != SPI_OK_SELECT)
+    if (SPI_execute_with_args(sql, 3 + nextra, types, values, NULL, false, 0) != SPI_OK_SELECT)
         ereport(ERROR, (errmsg("%s: the claim failed: %s", channel->name, sql)));
     if (SPI_processed > 0)
     {
@@ -284,9 +293,13 @@ static void
 channel_release_stale_leases(void)
 {
     afp_channel_begin_tx("releasing stale leases");
-    if (OidIsValid(get_extension_oid("afp", true)) &&
-        SPI_execute(channel->release_sql, false, 0) != SPI_OK_SELECT)
-        ereport(ERROR, (errmsg("%s: %s failed", channel->name, channel->release_sql)));
+    if (OidIsValid(get_extension_oid("afp", true)))     /* else the loop waits for it */
+    {
+        if (channel->release_leases)
+            channel->release_leases();
+        else if (SPI_execute(channel->release_sql, false, 0) != SPI_OK_SELECT)
+            ereport(ERROR, (errmsg("%s: %s failed", channel->name, channel->release_sql)));
+    }
     afp_channel_end_tx();
 }
 
@@ -327,7 +340,13 @@ afp_channel_main(const AfpChannel *ch)
 
     BackgroundWorkerInitializeConnection(args.database, NULL, 0);
     pgstat_report_appname(ch->name);
-    afp_delivery_slot_attach(ch->role, args.database);
+    if (ch->attach)
+        ch->attach(&args);
+    else
+    {
+        afp_delivery_slot_attach(ch->role, args.database);
+        ereport(LOG, (errmsg("%s started for database \"%s\"", ch->name, args.database)));
+    }
     before_shmem_exit(channel_exit, (Datum) 0);
     /* never wait long for a row lock (the claim skips locked rows; recording may wait) */
     SetConfigOption("lock_timeout", "10s", PGC_SUSET, PGC_S_OVERRIDE);
@@ -335,7 +354,6 @@ afp_channel_main(const AfpChannel *ch)
     afp_channel_batch_context = AllocSetContextCreate(TopMemoryContext, "afp channel batch",
                                                       ALLOCSET_DEFAULT_SIZES);
     MemoryContextSetIdentifier(afp_channel_batch_context, ch->name);
-    ereport(LOG, (errmsg("%s started for database \"%s\"", ch->name, args.database)));
 
     if (sigsetjmp(local_sigjmp_buf, 1) != 0)
     {

@@ -40,6 +40,12 @@ typedef struct AfpChannel
     int         (*run_batch) (void);    /* claims, sends and records one batch: rows claimed, -1 = no afp */
     void        (*reset) (void);    /* releases libcurl state (after an ERROR and at exit) */
     void        (*at_exit) (void);  /* frees caches at exit (NULL: nothing) */
+    /* optional: publishes the process and logs its start (NULL: the slot of role, and
+     * "<name> started for database ...") */
+    void        (*attach) (const AfpWorkerArgs *args);
+    /* optional: ends the leases instead of release_sql (in a transaction, SPI connected, afp
+     * installed) */
+    void        (*release_leases) (void);
 } AfpChannel;
 
 /* Per-batch memory, reset before and after every run_batch and after an ERROR. */
@@ -62,11 +68,13 @@ typedef void (*AfpClaimReader) (SPITupleTable *tt, int n, void *arg);
 
 /*
  * The claim: one transaction running sql, a claim function called with $1 = batch_size,
- * $2 = lease (seconds), $3 = afp.max_attempts; read copies the rows out, then afp_rate_sync()
- * loads the providers' rate limits. Returns the number of rows, -1 when afp is not installed.
+ * $2 = lease (seconds), $3 = afp.max_attempts and nextra more parameters ($4...); read copies the
+ * rows out, then afp_rate_sync() loads the providers' rate limits. Returns the number of rows,
+ * -1 when afp is not installed.
  */
-extern int  afp_channel_claim(const char *sql, int batch_size, double lease_s, AfpClaimReader read,
-                              void *arg);
+extern int  afp_channel_claim(const char *sql, int batch_size, double lease_s, int nextra,
+                              const Oid *extra_types, const Datum *extra_values,
+                              AfpClaimReader read, void *arg);
 
 /* Text column of a claimed row as a palloc'd C string (NULL for SQL NULL); ERROR if missing. */
 extern char *afp_channel_text(HeapTuple tup, TupleDesc desc, const char *name);

@@ -3,14 +3,21 @@
  *
  *   afp_delivery.c      GUCs, shared memory, registration of the launcher, the outbox wake-up
  *                       trigger and the afp_delivery_workers() status function
- *   afp_launcher.c      the launcher: starts and supervises the email and SMS workers
+ *   afp_launcher.c      the launcher: starts and supervises the email, SMS and push workers
+ *   afp_channel.c       the channel-worker skeleton every channel worker runs: main loop, signals,
+ *                       error recovery, claim / record helpers (afp_channel.h)
+ *   afp_http.c          HTTP requests of the SMS and push workers through libcurl multi:
+ *                       CURLOPT_RESOLVE, abort on interrupts, replies, Retry-After (afp_http.h)
  *   afp_email_worker.c  the email worker: claim a batch, build messages, send, record results
+ *   afp_email_workers.c several email workers per database (afp.email_workers)
  *   afp_mime.c          RFC 5322 / MIME message and DKIM-Signature (OpenSSL)
  *   afp_smtp.c          SMTP transfers through the libcurl multi interface
  *   afp_sms_worker.c    the SMS worker: Twilio-shaped HTTP API through the libcurl multi interface
  *   afp_sms_callback.c  X-Twilio-Signature check of status callbacks (afp_ingest_callback)
- *   afp_push_*.c        the push worker: FCM HTTP v1 and APNs over HTTP/2 (afp_push.h)
+ *   afp_push_*.c        the push worker: FCM HTTP v1 and APNs over HTTP/2 (afp_push.h),
+ *                       afp_jwt.c: JWT signing for both
  *   afp_ratelimit.c     per-provider token buckets, 429 pauses and circuit breakers (afp_ratelimit.h)
+ *   afp_send_timeout.c  statement_timeout for the send phase of a batch (afp_send_timeout.h)
  */
 #ifndef AFP_DELIVERY_H
 #define AFP_DELIVERY_H

@@ -18,6 +18,9 @@
  * afp.poll_interval_ms passes or its latch is set (an insert into afp.outbox committed, see
  * afp_outbox_wakeup; SIGHUP; SIGTERM).
  *
+ * The loop, signals and error recovery are the channel-worker skeleton's (afp_channel.c), which
+ * the SMS and push workers run too; this file supplies the batch (claim, build, send, record).
+ *
  * Signals: SIGTERM (shutdown, the launcher, pg_terminate_backend) sets a flag: transfers in
  * flight are aborted, the batch is recorded (aborted rows go back to the queue without counting
  * the attempt) and the worker exits. SIGINT (pg_cancel_backend) aborts the transfers in flight
@@ -51,6 +54,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "afp_channel.h"
 #include "afp_delivery.h"
 #include "afp_ratelimit.h"
 #include "afp_send_timeout.h"
@@ -89,19 +93,6 @@ typedef struct EmailRow
     char       *ca_file;
     char       *message_id;     /* computed */
 } EmailRow;
-
-static MemoryContext batch_context = NULL;
-
-/* SIGTERM: remember it and wake the main loop; transfers check the flag. */
-static void
-afp_worker_sigterm(SIGNAL_ARGS)
-{
-    int         save_errno = errno;
-
-    afp_worker_got_sigterm = true;
-    SetLatch(MyLatch);
-    errno = save_errno;
-}
 
 /*
  * True when transfers must stop now: SIGTERM, a cancel or die request, or postmaster death.
@@ -225,70 +216,16 @@ read_row(HeapTuple tup, TupleDesc desc, EmailRow *r)
                                         r->message_id_domain);
 }
 
-/* Starts a transaction with SPI and a snapshot, and shows activity in pg_stat_activity. */
+/* Reads the claimed rows (AfpClaimReader); arg is the EmailRow ** to set. */
 static void
-begin_tx(const char *activity)
+email_read_rows(SPITupleTable *tt, int n, void *arg)
 {
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
-    if (SPI_connect() != SPI_OK_CONNECT)
-        ereport(ERROR, (errmsg("afp email worker: SPI_connect failed")));
-    PushActiveSnapshot(GetTransactionSnapshot());
-    pgstat_report_activity(STATE_RUNNING, activity);
-}
+    EmailRow   *rows = palloc0(sizeof(EmailRow) * n);
+    int         i;
 
-/* Commits the transaction opened by begin_tx. */
-static void
-end_tx(void)
-{
-    SPI_finish();
-    PopActiveSnapshot();
-    CommitTransactionCommand();
-    pgstat_report_stat(false);
-    pgstat_report_activity(STATE_IDLE, NULL);
-}
-
-/* Claims a batch; returns the rows (in batch_context) and their number, -1 if afp is missing. */
-static int
-claim_batch(EmailRow **rows_out, int batch_size, double lease_s)
-{
-    static const char *const sql =
-        "SELECT * FROM afp.email_claim($1, make_interval(secs => $2), $3, $4, $5)";
-    Oid         types[5] = {INT4OID, FLOAT8OID, INT4OID, INT4OID, INT4OID};
-    Datum       values[5];
-    EmailRow   *rows = NULL;
-    int         n = 0;
-    uint64      i;
-
-    begin_tx("afp email worker: claiming");
-    if (!OidIsValid(get_extension_oid("afp", true)))
-    {
-        end_tx();
-        return -1;
-    }
-    values[0] = Int32GetDatum(batch_size);
-    values[1] = Float8GetDatum(lease_s);
-    values[2] = Int32GetDatum(afp_max_attempts);
-    values[3] = Int32GetDatum(afp_email_worker_count());   /* this worker's share: id % count = index */
-    values[4] = Int32GetDatum(afp_email_worker_index());
-    if (SPI_execute_with_args(sql, 5, types, values, NULL, false, 0) != SPI_OK_SELECT)
-        ereport(ERROR, (errmsg("afp email worker: afp.email_claim failed")));
-    if (SPI_processed > 0)
-    {
-        MemoryContext old = MemoryContextSwitchTo(batch_context);
-
-        rows = palloc0(sizeof(EmailRow) * SPI_processed);
-        for (i = 0; i < SPI_processed; i++)
-            read_row(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, &rows[i]);
-        n = (int) SPI_processed;
-        MemoryContextSwitchTo(old);
-        afp_rate_sync();        /* providers' rate_per_sec / rate_burst into shared memory */
-    }
-    end_tx();
-    if (n > 0)
-        afp_email_workers_wake_others();    /* work is due: the other email workers look too */
-    *rows_out = rows;
-    return n;
+    for (i = 0; i < n; i++)
+        read_row(tt->vals[i], tt->tupdesc, &rows[i]);
+    *(EmailRow **) arg = rows;
 }
 
 /*
@@ -389,103 +326,39 @@ prepare_job(EmailRow *r, AfpSmtpJob *j, bool catch_errors)
     j->outcome = AFP_SEND_PENDING;
 }
 
-/* Text datum of a C string, or a NULL flag. */
-static Datum
-text_or_null(const char *s, bool *isnull)
-{
-    *isnull = (s == NULL || *s == '\0');
-    return *isnull ? (Datum) 0 : CStringGetTextDatum(s);
-}
-
-/* Records the outcomes of a batch with one call of afp.outbox_record_results. */
-static void
-record_batch(EmailRow *rows, AfpSmtpJob *jobs, int n, uint64 *sent, uint64 *failed)
-{
-    static const char *const sql =
-        "SELECT afp.outbox_record_results($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-    Oid         types[11] = {INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-                             TEXTARRAYOID, INT4ARRAYOID, TEXTOID, INT4OID, INT4OID, INT4OID};
-    Datum       values[11];
-    Datum      *ids, *attempts, *outcomes, *codes, *messages, *pids, *retry;
-    bool       *n_codes, *n_messages, *n_pids, *n_retry;
-    int         dims[1] = {n};
-    int         lbs[1] = {1};
-    int         i;
-    MemoryContext old;
-
-    begin_tx("afp email worker: recording");
-    old = MemoryContextSwitchTo(batch_context);
-    ids = palloc(sizeof(Datum) * n);
-    attempts = palloc(sizeof(Datum) * n);
-    outcomes = palloc(sizeof(Datum) * n);
-    codes = palloc(sizeof(Datum) * n);
-    messages = palloc(sizeof(Datum) * n);
-    pids = palloc(sizeof(Datum) * n);
-    retry = palloc0(sizeof(Datum) * n);
-    n_codes = palloc(sizeof(bool) * n);
-    n_messages = palloc(sizeof(bool) * n);
-    n_pids = palloc(sizeof(bool) * n);
-    n_retry = palloc(sizeof(bool) * n);
-    *sent = *failed = 0;
-    for (i = 0; i < n; i++)
-    {
-        AfpSmtpJob *j = &jobs[i];
-        const char *outcome = j->outcome == AFP_SEND_SENT ? "sent"
-            : j->outcome == AFP_SEND_ABORTED ? "aborted"
-            : j->outcome == AFP_SEND_DEFERRED ? "deferred" : "error";
-
-        ids[i] = Int64GetDatum(rows[i].id);
-        attempts[i] = Int32GetDatum(rows[i].attempts);
-        outcomes[i] = CStringGetTextDatum(outcome);
-        codes[i] = text_or_null(j->outcome == AFP_SEND_ERROR ? j->code : NULL, &n_codes[i]);
-        messages[i] = text_or_null(j->message, &n_messages[i]);
-        pids[i] = text_or_null(j->outcome == AFP_SEND_SENT ? rows[i].message_id : NULL, &n_pids[i]);
-        n_retry[i] = j->outcome != AFP_SEND_DEFERRED;  /* deferred: retry after j->retry_after s */
-        retry[i] = Int32GetDatum(j->retry_after);
-        if (j->outcome == AFP_SEND_SENT)
-            (*sent)++;
-        else if (j->outcome == AFP_SEND_ERROR)
-            (*failed)++;
-    }
-    values[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-    values[1] = PointerGetDatum(construct_array(attempts, n, INT4OID, 4, true, TYPALIGN_INT));
-    values[2] = PointerGetDatum(construct_array(outcomes, n, TEXTOID, -1, false, TYPALIGN_INT));
-    values[3] = PointerGetDatum(construct_md_array(codes, n_codes, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-    values[4] = PointerGetDatum(construct_md_array(messages, n_messages, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-    values[5] = PointerGetDatum(construct_md_array(pids, n_pids, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-    values[6] = PointerGetDatum(construct_md_array(retry, n_retry, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
-    values[7] = CStringGetTextDatum("smtp");
-    values[8] = Int32GetDatum(afp_max_attempts);
-    values[9] = Int32GetDatum(afp_retry_base_ms);
-    values[10] = Int32GetDatum(afp_retry_max_ms);
-    MemoryContextSwitchTo(old);
-
-    if (SPI_execute_with_args(sql, 11, types, values, NULL, false, 0) != SPI_OK_SELECT)
-        ereport(ERROR, (errmsg("afp email worker: afp.outbox_record_results failed")));
-    end_tx();
-}
-
-/* Claims, builds, sends and records one batch; returns the number of rows claimed (-1: no afp). */
+/*
+ * Claims, builds, sends and records one batch (AfpChannel.run_batch); returns the number of rows
+ * claimed (-1: no afp).
+ */
 static int
 run_batch(void)
 {
+    static const char *const record_sql =
+        "SELECT afp.outbox_record_results($1, $2, $3, $4, $5, $6, $7, 'smtp', $8, $9, $10)";
+    Oid         types[2] = {INT4OID, INT4OID};
+    Datum       values[2];
     int         batch_size = afp_email_batch_size;
     int         concurrency = afp_email_concurrency;
     long        timeout_ms = afp_smtp_timeout_ms;
-    /* the lease covers every round of transfers of the batch, plus a minute */
-    double      lease_s = ((double) ((batch_size + concurrency - 1) / concurrency) * timeout_ms) / 1000.0 + 60.0;
     EmailRow   *rows = NULL;
     AfpSmtpJob *jobs;
-    uint64      sent, failed;
+    AfpResult  *res;
+    bool        timed_out;
     int         n, i;
     MemoryContext old;
 
-    MemoryContextReset(batch_context);
-    n = claim_batch(&rows, batch_size, lease_s);
+    /* this worker's share of the rows: id % count = index (afp_email_workers.c) */
+    values[0] = Int32GetDatum(afp_email_worker_count());
+    values[1] = Int32GetDatum(afp_email_worker_index());
+    /* the lease covers every round of transfers of the batch, plus a minute */
+    n = afp_channel_claim("SELECT * FROM afp.email_claim($1, make_interval(secs => $2), $3, $4, $5)",
+                          batch_size, afp_channel_lease_s(batch_size, concurrency, timeout_ms, 0),
+                          2, types, values, email_read_rows, &rows);
     if (n <= 0)
         return n;
+    afp_email_workers_wake_others();    /* work is due: the other email workers look too */
 
-    old = MemoryContextSwitchTo(batch_context);
+    old = MemoryContextSwitchTo(afp_channel_batch_context);
     jobs = palloc0(sizeof(AfpSmtpJob) * n);
     for (i = 0; i < n; i++)
     {
@@ -498,164 +371,81 @@ run_batch(void)
     }
     MemoryContextSwitchTo(old);
 
-    pgstat_report_activity(STATE_RUNNING, "afp email worker: sending");
-    afp_send_timeout_begin();
+    afp_channel_send_begin();
     afp_smtp_send(jobs, n, concurrency, timeout_ms);
-    if (afp_send_timeout_end())
-    {
-        /* statement_timeout: the aborted transfers are transient failures (the attempt counts) */
-        for (i = 0; i < n; i++)
-            if (jobs[i].outcome == AFP_SEND_ABORTED)
-            {
-                jobs[i].outcome = AFP_SEND_ERROR;
-                strlcpy(jobs[i].code, AFP_SEND_TIMEOUT_CODE, sizeof(jobs[i].code));
-                strlcpy(jobs[i].message, AFP_SEND_TIMEOUT_MESSAGE, sizeof(jobs[i].message));
-            }
-        ereport(LOG, (errmsg("afp email worker: statement_timeout; messages in flight will be retried")));
-    }
+    timed_out = afp_channel_send_end();
 
-    /* a cancel request (pg_cancel_backend) has been honoured by aborting the transfers */
-    if (QueryCancelPending)
+    old = MemoryContextSwitchTo(afp_channel_batch_context);
+    res = palloc(sizeof(AfpResult) * n);
+    for (i = 0; i < n; i++)
     {
-        QueryCancelPending = false;
-        ereport(LOG, (errmsg("afp email worker: canceled; in-flight messages go back to the queue")));
-    }
+        AfpSmtpJob *j = &jobs[i];
 
-    record_batch(rows, jobs, n, &sent, &failed);
-    afp_delivery_slot_count(AFP_ROLE_EMAIL, sent, failed);
-    MemoryContextReset(batch_context);
+        res[i].id = rows[i].id;
+        res[i].attempts = rows[i].attempts;
+        res[i].outcome = j->outcome;
+        res[i].code = j->code;
+        res[i].message = j->message;
+        res[i].detail = j->outcome == AFP_SEND_SENT ? rows[i].message_id : NULL;
+        /* deferred: retry after j->retry_after s */
+        res[i].retry_after = j->outcome == AFP_SEND_DEFERRED ? Max(j->retry_after, 0) : -1;
+    }
+    MemoryContextSwitchTo(old);
+    afp_channel_record(res, n, timed_out, record_sql, NULL);
     return n;
 }
 
-/* Ends leases held by an earlier incarnation of this worker (after a crash or restart). */
+/*
+ * Ends leases held by an earlier incarnation of this worker (AfpChannel.release_leases; after a
+ * crash or restart): only this worker's share of the rows (afp.email_workers).
+ */
 static void
 release_stale_leases(void)
 {
     Oid         types[2] = {INT4OID, INT4OID};
     Datum       values[2];
 
-    /* only this worker's share of the rows (afp.email_workers) */
     values[0] = Int32GetDatum(afp_email_worker_count());
     values[1] = Int32GetDatum(afp_email_worker_index());
-    begin_tx("afp email worker: releasing stale leases");
-    if (OidIsValid(get_extension_oid("afp", true)) &&
-        SPI_execute_with_args("SELECT afp.email_release_leases($1, $2)", 2, types, values, NULL,
+    if (SPI_execute_with_args("SELECT afp.email_release_leases($1, $2)", 2, types, values, NULL,
                               false, 0) != SPI_OK_SELECT)
         ereport(ERROR, (errmsg("afp email worker: afp.email_release_leases failed")));
-    end_tx();
 }
 
-/* before_shmem_exit: frees libcurl and OpenSSL state. */
+/* Registers worker index of count (AfpChannel.attach) and logs its start. */
 static void
-email_worker_exit(int code, Datum arg)
+email_attach(const AfpWorkerArgs *args)
 {
-    afp_smtp_cleanup();
+    afp_email_workers_attach(args->worker_index, args->worker_count, args->database);
+    ereport(LOG, (errmsg("afp email worker %d of %d started for database \"%s\"",
+                         afp_email_worker_index() + 1, afp_email_worker_count(), args->database)));
+}
+
+/* At exit (AfpChannel.at_exit, after the libcurl state): frees the cached DKIM key. */
+static void
+email_reset_caches(void)
+{
     afp_mime_reset_cache();
 }
 
-/* Sleeps up to ms on the latch (woken by inserts, SIGHUP, SIGTERM). */
-static void
-worker_sleep(long ms)
-{
-    (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
-    ResetLatch(MyLatch);
-}
+/* The email channel for the worker skeleton. */
+static const AfpChannel email_channel = {
+    .name = "afp email worker",
+    .role = AFP_ROLE_EMAIL,
+    .batch_size = &afp_email_batch_size,
+    .release_sql = NULL,
+    .run_batch = run_batch,
+    .reset = afp_smtp_cleanup,
+    .at_exit = email_reset_caches,
+    .attach = email_attach,
+    .release_leases = release_stale_leases,
+};
 
 /* Main function of the email worker. */
 void
 afp_email_worker_main(Datum arg)
 {
-    AfpWorkerArgs args;
-    sigjmp_buf  local_sigjmp_buf;
-    volatile int errors = 0;
-    volatile bool released = false;
-    volatile bool missing_logged = false;
-
-    memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
-    args.database[NAMEDATALEN - 1] = '\0';
-
-    pqsignal(SIGTERM, afp_worker_sigterm);
-    pqsignal(SIGHUP, SignalHandlerForConfigReload);
-    BackgroundWorkerUnblockSignals();
-
-    BackgroundWorkerInitializeConnection(args.database, NULL, 0);
-    pgstat_report_appname("afp email worker");
-    afp_email_workers_attach(args.worker_index, args.worker_count, args.database);
-    before_shmem_exit(email_worker_exit, (Datum) 0);
-    /* never wait long for a row lock (the claim skips locked rows; recording may wait) */
-    SetConfigOption("lock_timeout", "10s", PGC_SUSET, PGC_S_OVERRIDE);
-
-    batch_context = AllocSetContextCreate(TopMemoryContext, "afp email batch", ALLOCSET_DEFAULT_SIZES);
-    ereport(LOG, (errmsg("afp email worker %d of %d started for database \"%s\"",
-                         afp_email_worker_index() + 1, afp_email_worker_count(), args.database)));
-
-    if (sigsetjmp(local_sigjmp_buf, 1) != 0)
-    {
-        /* error recovery, as in PostgreSQL's own auxiliary processes */
-        long        delay;
-
-        error_context_stack = NULL;
-        HOLD_INTERRUPTS();
-        disable_all_timeouts(false);
-        QueryCancelPending = false;
-        EmitErrorReport();
-        AbortOutOfAnyTransaction();
-        afp_smtp_cleanup();
-        MemoryContextSwitchTo(TopMemoryContext);
-        FlushErrorState();
-        MemoryContextReset(batch_context);
-        RESUME_INTERRUPTS();
-        pgstat_report_activity(STATE_IDLE, NULL);
-
-        released = false;       /* rows this worker claimed are unrecorded: free them */
-        errors = Min(errors + 1, 10);
-        delay = Min(60000L, 500L << errors);
-        if (!afp_worker_got_sigterm)
-            worker_sleep(delay);
-    }
-    PG_exception_stack = &local_sigjmp_buf;
-
-    while (!afp_worker_got_sigterm)
-    {
-        int         n;
-
-        if (QueryCancelPending)
-            QueryCancelPending = false;     /* nothing in flight to cancel */
-        CHECK_FOR_INTERRUPTS();
-        /* WaitLatch returns at once for a set latch without looking at the postmaster: check here */
-        if (!PostmasterIsAlive())
-            proc_exit(1);
-        if (ConfigReloadPending)
-        {
-            ConfigReloadPending = false;
-            ProcessConfigFile(PGC_SIGHUP);
-        }
-        if (!released)
-        {
-            release_stale_leases();
-            released = true;
-        }
-
-        n = run_batch();
-        if (n < 0)
-        {
-            if (!missing_logged)
-                ereport(LOG, (errmsg("afp email worker: extension afp is not installed in database \"%s\"; waiting",
-                                     args.database)));
-            missing_logged = true;
-            released = false;
-            worker_sleep(Max(1000L, (long) afp_poll_interval_ms));
-            continue;
-        }
-        missing_logged = false;
-        errors = 0;
-        if (n >= afp_email_batch_size)
-            continue;           /* more may be due: no sleep */
-        worker_sleep(afp_poll_interval_ms);
-    }
-
-    ereport(LOG, (errmsg("afp email worker for database \"%s\" stopping", args.database)));
-    proc_exit(0);
+    afp_channel_main(&email_channel);
 }
 
 PG_FUNCTION_INFO_V1(afp_email_preview);

@@ -359,14 +359,14 @@ http_release(AfpHttpReq *r)
     r->slot = -1;
 }
 
-/* Copies s as printable ASCII (so that it is valid text in any server encoding). */
-static void
-http_copy_clean(char *dst, size_t size, const char *s)
+/* Copies s as printable ASCII; see afp_http.h. */
+void
+afp_http_copy_printable(char *dst, size_t size, const char *s, char replacement)
 {
     size_t      i;
 
     for (i = 0; s && s[i] && i + 1 < size; i++)
-        dst[i] = ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] > 0x7e) ? '?' : s[i];
+        dst[i] = ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] > 0x7e) ? replacement : s[i];
     dst[i] = '\0';
 }
 
@@ -382,7 +382,8 @@ http_finish(AfpHttpReq *r, CURLcode rc)
     {
         r->outcome = AFP_SEND_ERROR;
         snprintf(r->code, sizeof(r->code), "curl:%d", (int) rc);
-        http_copy_clean(r->message, sizeof(r->message), r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+        afp_http_copy_printable(r->message, sizeof(r->message),
+                                r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc), '?');
     }
     else
     {

@@ -87,4 +87,10 @@ extern void afp_http_forget_hosts(void);
 /* Releases all libcurl state of the process (error recovery and exit). */
 extern void afp_http_cleanup(void);
 
+/*
+ * Copies s (a reply excerpt or error text; NULL = "") into dst (size bytes, NUL-terminated) as
+ * printable ASCII, every other byte replaced, so it is valid text in any server encoding.
+ */
+extern void afp_http_copy_printable(char *dst, size_t size, const char *s, char replacement);
+
 #endif

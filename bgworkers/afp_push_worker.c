@@ -262,17 +262,6 @@ push_authorize(PushJob *jobs, int n, List *provs, bool retry, AfpHttpReq **reqs,
     return m;
 }
 
-/* Copies printable ASCII of s (a reply excerpt) into dst. */
-static void
-push_copy_clean(char *dst, size_t size, const char *s)
-{
-    size_t      i;
-
-    for (i = 0; s && s[i] && i + 1 < size; i++)
-        dst[i] = ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] > 0x7e) ? ' ' : s[i];
-    dst[i] = '\0';
-}
-
 /*
  * Sets the outcome of job j from its reply. first: a 401 (FCM) or 403 provider-token reply
  * (APNs) marks the job for one more try with a fresh token instead.
@@ -319,7 +308,7 @@ push_evaluate(PushJob *j, bool first)
         return;
     }
     j->outcome = AFP_SEND_ERROR;
-    push_copy_clean(detail, sizeof(detail), r->resp);
+    afp_http_copy_printable(detail, sizeof(detail), r->resp, ' ');
     snprintf(j->message, sizeof(j->message), "HTTP/%ld %ld%s%s", r->http_version, r->status,
              detail[0] ? ": " : "", detail);
 }
@@ -362,7 +351,8 @@ push_run_batch(void)
 
     /* the lease: rounds of transfers, the token exchanges and one auth retry, plus a minute */
     n = afp_channel_claim("SELECT * FROM afp.push_claim($1, make_interval(secs => $2), $3)", batch_size,
-                          afp_channel_lease_s(batch_size, concurrency, timeout_ms, 4), push_read_rows, &batch);
+                          afp_channel_lease_s(batch_size, concurrency, timeout_ms, 4),
+                          0, NULL, NULL, push_read_rows, &batch);
     if (n <= 0)
         return n;
     jobs = batch.jobs;

@@ -274,7 +274,8 @@ sms_run_batch(void)
     MemoryContext old;
 
     n = afp_channel_claim("SELECT * FROM afp.sms_claim($1, make_interval(secs => $2), $3)", batch_size,
-                          afp_channel_lease_s(batch_size, concurrency, timeout_ms, 0), sms_read_rows, &jobs);
+                          afp_channel_lease_s(batch_size, concurrency, timeout_ms, 0),
+                          0, NULL, NULL, sms_read_rows, &jobs);
     if (n <= 0)
         return n;
 

@@ -5,7 +5,9 @@
  * as one entry named after the BDT.
  *
  * Pages counted are BPG…EPG inside documents (or at top level), never the pages of resources
- * (overlays, page segments) inside resource groups.
+ * (overlays, page segments) inside resource groups. Begin fields still open at the end of the
+ * input are closed there (the documents they open end with the last page), as the other
+ * readers do; damaged framing and mismatched End fields are errors with the byte offset.
  */
 #include "afp.h"
 
@@ -233,12 +235,26 @@ afp_documents(const uint8_t *buf, size_t len, afp_document_list *out, afp_error 
         afp_document_list_free(out);
         return err->status;
     }
-    if (depth > 0)
+    /* Begins still open at the end of the input are closed there, as afp_page_count,
+     * afp_extract_text and afp_to_pdf read such a file (FOP's fop_expected_resource.afp ends
+     * inside its BRG); afp_validate is the function that reports them as errors. */
+    while (depth > 0)
     {
-        afp_document_list_free(out);
-        return afp_error_set(err, AFP_ERR_FORMAT, (int64_t) len, "",
-                             "input ends inside %s: %d Begin field(s) never ended",
-                             afp_sf_abbr(0xD3A800u | stack[depth - 1]), depth);
+        depth--;
+        if (doc_of[depth] >= 0)
+        {
+            afp_document *d = &out->items[doc_of[depth]];
+
+            d->page_count = pages - d->first_page + 1;
+            if (stack[depth] == 0xA8 && groups_in_doc > 0 && d->index_count == 0)
+            {
+                size_t k = (size_t) doc_of[depth];
+
+                doc_free(d);
+                memmove(&out->items[k], &out->items[k + 1], (out->count - k - 1) * sizeof(afp_document));
+                out->count--;
+            }
+        }
     }
     return AFP_OK;
 }

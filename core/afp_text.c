@@ -355,6 +355,23 @@ map_font(afp_text_ctx *ctx, uint8_t lid, const char *cfname, const char *cpname,
                 break;
             }
     resolve_codepage(ctx, cp, f);
+    f->dcp = NULL;
+    {
+        /* a code page assigned by the caller wins; else a double-byte page named in the file */
+        const afp_cp_override *o = afp_cp_override_match(ctx->cpo, ctx->ncpo, cfname,
+                                                         fcs[0] ? fcs : cfname);
+
+        if (o && o->cp)
+        {
+            f->cp = o->cp;
+            f->icp = NULL;
+            f->space = 0x40;
+        }
+        else if (o)
+            f->dcp = o->dcp;
+        else if (f->icp == NULL && cp[0])
+            f->dcp = afp_dbcs_find(cp);
+    }
     if (fcs[0] == '\0')
         fcs = cfname;
     f->size10 = name_size(fcs);
@@ -766,6 +783,37 @@ afp_extract_text(const uint8_t *buf, size_t len, afp_buf *out, afp_error *err)
         return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "no input or output buffer given");
     start = out->len;
     afp_text_ctx_init(&ctx, buf, len, out, 1);
+    st = afp_text_collect_resources(&ctx, err);
+    if (st == AFP_OK)
+        st = walk(&ctx, err);
+    afp_text_ctx_free(&ctx);
+    if (st != AFP_OK)
+        out->len = start;
+    return st;
+}
+
+/* afp_extract_text with options: per-font code pages and the handling of characters a
+ * double-byte code page cannot map (afp_dbcs.h). */
+afp_status
+afp_extract_text_opts(const uint8_t *buf, size_t len, const afp_text_options *o, afp_buf *out,
+                      afp_error *err)
+{
+    afp_text_ctx ctx;
+    afp_status st;
+    size_t start;
+
+    if (out == NULL || (buf == NULL && len > 0))
+        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "no input or output buffer given");
+    start = out->len;
+    afp_text_ctx_init(&ctx, buf, len, out, 1);
+    if (o)
+    {
+        ctx.cpo = o->code_pages;
+        ctx.ncpo = o->ncode_pages;
+        ctx.missing = o->missing;
+        ctx.warn = o->warning;
+        ctx.warn_ctx = o->cb_ctx;
+    }
     st = afp_text_collect_resources(&ctx, err);
     if (st == AFP_OK)
         st = walk(&ctx, err);

@@ -7,6 +7,7 @@
 #define AFP_TEXT_INT_H
 
 #include "afp.h"
+#include "afp_dbcs.h"
 
 /* A code page carried in the file (BCP … ECP, FOCA). */
 typedef struct afp_inline_cp {
@@ -33,6 +34,7 @@ typedef struct afp_font_ref {
     int fds_size20;                 /* MCF X'1F' vertical size in 1/20 pt (0 = not given) */
     int dbcs;                       /* two-byte code points, UTF-16BE (set by renderers only) */
     const void *dofont;             /* renderer's data-object font (MDR), NULL otherwise */
+    const afp_dbcs *dcp;            /* double-byte code page (afp_dbcs.c), NULL otherwise */
 } afp_font_ref;
 
 /* One character presented by the PTOCA interpreter to a visitor. Positions are in the text
@@ -109,6 +111,14 @@ typedef struct afp_text_ctx {
     int64_t seq;
     int64_t rps_budget;             /* characters repeat strings may still produce */
     const afp_ptoca_visitor *vis;   /* renderer (NULL: collect runs for text extraction) */
+    /* code pages assigned by the caller ("code_pages" option) and what to do with characters a
+     * double-byte code page cannot map: 0 error, 1 U+FFFD + warning, 2 U+FFFD (afp_dbcs.h) */
+    const afp_cp_override *cpo;
+    size_t ncpo;
+    int missing;
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
+    int64_t unmapped;               /* characters replaced so far */
 } afp_text_ctx;
 
 /* afp_text.c */

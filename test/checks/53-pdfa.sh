@@ -124,6 +124,54 @@ else
   fail "convert cmyk.afp" "$(cat "$TMP/e.log")"
 fi
 
+# a FOCA raster font carried in the file: its text becomes a Type 3 font (afp_convert_raster.c)
+# — d1 glyph procedures with inline image masks, /Widths from the character increments; one
+# character ('C') is not in the set (an empty glyph, never .notdef)
+"$PY" - "$TMP/raster.afp" <<'EOF'
+import struct, sys
+def sf(idn, data=b""):
+    return b"\x5a" + struct.pack(">H", len(data) + 8) + bytes.fromhex(idn) + b"\x00\x00\x00" + data
+name = lambda s: s.encode("cp500").ljust(8, b"\x40")
+u2 = lambda v: struct.pack(">H", v & 0xFFFF)
+chars = [("LA020000", bytes.fromhex("ff818181818181ff")), ("LB020000", bytes.fromhex("183c66c3c3663c18"))]
+pat, fni, fnm = b"", b"", b""
+for i, (g, bits) in enumerate(chars):
+    fnm += u2(7) + u2(7) + u2(len(pat) >> 16) + u2(len(pat))
+    # GCGID, increment, ascender, descender, reserved, FNM index, A/B/C-space, reserved, baseline
+    fni += name(g) + u2(10) + u2(8) + u2(0) + u2(0) + u2(i) + u2(1) + u2(8) + u2(1) + u2(0) + u2(8)
+    pat += bits
+fnd = bytearray(80); fnd[:32] = "RASTER PDFA 240".encode("cp500").ljust(32, b"\x40"); fnd[32] = fnd[33] = 5; fnd[37] = 100
+fnc = bytearray(42); fnc[0], fnc[1] = 1, 5; fnc[6:8] = fnc[8:10] = u2(2400); fnc[10:12] = fnc[12:14] = u2(7)
+fnc[14], fnc[15], fnc[16] = 0x1A, 0x1C, 0; fnc[17:20] = len(pat).to_bytes(3, "big"); fnc[20], fnc[21] = 0x16, 0x08
+fno = bytearray(26); fno[9] = fno[21] = 22
+fnp = bytearray(22); fnp[18], fnp[21] = 2, 5
+font = (sf("D3A889", name("C0RAST00")) + sf("D3A689", bytes(fnd)) + sf("D3A789", bytes(fnc))
+        + sf("D3AE89", bytes(fno)) + sf("D3AC89", bytes(fnp)) + sf("D38C89", fni) + sf("D3A289", fnm)
+        + sf("D3EE89", pat) + sf("D3A989", name("C0RAST00")))
+mcf = (struct.pack(">H", 2 + 12 + 12 + 4) + b"\x0c\x02\x86\x00" + name("C0RAST00") + b"\x0c\x02\x85\x00"
+       + name("T1V10500") + b"\x04\x24\x05\x01")
+pgd = b"\x00\x00\x09\x60\x09\x60" + (1984).to_bytes(3, "big") + (2806).to_bytes(3, "big") + b"\x00\x00\x00"
+text = "ABCAB".encode("cp500")
+ptx = b"\x2b\xd3" + b"\x04\xd3" + u2(480) + b"\x04\xc7" + u2(240) + b"\x03\xf1\x01" + bytes([2 + len(text), 0xDA]) + text
+doc = (sf("D3A8C6", name("RG1")) + sf("D3A8CE", name("C0RAST00")) + font + sf("D3A9CE", name("C0RAST00"))
+       + sf("D3A9C6", name("RG1")) + sf("D3A8A8", name("DOC1")) + sf("D3A8AF", name("PAGE1"))
+       + sf("D3A8C9") + sf("D3AB8A", mcf) + sf("D3A6AF", pgd) + sf("D3B19B", pgd[:14]) + sf("D3A9C9")
+       + sf("D3A89B") + sf("D3EE9B", ptx) + sf("D3A99B") + sf("D3A9AF", name("PAGE1")) + sf("D3A9A8", name("DOC1")))
+open(sys.argv[1], "wb").write(doc)
+EOF
+if "$AFP" pdf "$TMP/raster.afp" "$TMP/raster.pdf" --quiet --options '{"pdfa":"2b","compress":false}' 2>"$TMP/e.log"; then
+  if grep -aq "/Subtype /Type3" "$TMP/raster.pdf"; then pass; else fail "raster font drawn as Type 3" "$(head -c 600 "$TMP/raster.pdf")"; fi
+  out=$("$PY" "$CHECK" "$TMP/raster.pdf" 2>&1)
+  if [ $? -eq 0 ] && grep -q "glyphs checked" <<<"$out"; then pass; else fail "pdfa_check Type 3 page" "$out"; fi
+  # the checker compares Type 3 /Widths with the d1 advances: one width changed must fail
+  sed 's|/Widths \[\([0-9]\)\([0-9]*\)|/Widths [9\2|' "$TMP/raster.pdf" > "$TMP/raster_bad.pdf"
+  out=$("$PY" "$CHECK" "$TMP/raster_bad.pdf" 2>&1)
+  if [ $? -ne 0 ] && grep -q "6.2.11.5 widths: page: Type 3 font" <<<"$out"; then pass
+  else fail "checker flags a Type 3 width" "$out"; fi
+else
+  fail "convert raster.afp" "$(cat "$TMP/e.log")"
+fi
+
 # 3. metadata
 fop_text=$AFP_SAMPLES/fop/text.afp
 if "$AFP" pdf "$fop_text" "$TMP/meta.pdf" --quiet \

@@ -39,18 +39,15 @@ stop_all() {
 [ -n "${AFP_PUSH_KEEP:-}" ] || trap stop_all EXIT   # AFP_PUSH_KEEP=1 leaves cluster and simulator running (debugging)
 
 # ---------------------------------------------------------------- setup
-SHAREDIR=$("$PGBIN/pg_config" --sharedir)
-if [ -z "${AFP_PGBIN:-}" ] &&
-   ! grep -qs push_claim "$SHAREDIR"/extension/afp--*.sql; then
-  make -s -C "$ROOT" install >"$BASE.make.log" 2>&1 || { fail "setup" "make install failed: $(tail -n 5 "$BASE.make.log")"; finish; }
-fi
 command -v "$NODE" >/dev/null || { fail "setup" "node (Node 20) not found"; finish; }
-
-stop_all
-rm -rf "$BASE"
-mkdir -p "$DATA" "$SOCK" "$LOGDIR" "$SIMDIR" "$WORK" "$KEYS"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE" "$DATA" "$SOCK" "$LOGDIR"
-chmod 700 "$DATA"
+start_cluster push_claim "$SIMDIR" "$KEYS" <<EOF2
+afp.push_batch_size = 50
+afp.push_concurrency = 8
+afp.max_attempts = 5
+afp.retry_base_ms = 300
+afp.retry_max_ms = 1000
+afp.http_timeout_ms = 5000
+EOF2
 
 # keys: service account (RSA 2048), APNs .p8 (EC P-256, PKCS#8), TLS certificate for the APNs simulator
 if ! { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KEYS/sa.pem" &&
@@ -65,31 +62,6 @@ if ! { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KEYS/
   fail "setup" "openssl: $(tail -n 5 "$LOGDIR/openssl.log")"; finish
 fi
 chmod 755 "$KEYS"; chmod 644 "$KEYS"/*
-
-as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$LOGDIR/initdb.log" 2>&1 ||
-  { fail "setup" "initdb failed: $(tail -n 5 "$LOGDIR/initdb.log")"; finish; }
-echo "include_if_exists = 'afp_test.conf'" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
-as_owner tee "$DATA/afp_test.conf" >/dev/null <<EOF2
-listen_addresses = '127.0.0.1'
-port = $PGPORT_D
-unix_socket_directories = '$SOCK'
-shared_preload_libraries = 'afp'
-fsync = off
-synchronous_commit = off
-max_connections = 30
-log_line_prefix = '%m [%p] %q%u@%d '
-afp.delivery_database = 'afp'
-afp.poll_interval_ms = 200
-afp.push_batch_size = 50
-afp.push_concurrency = 8
-afp.max_attempts = 5
-afp.retry_base_ms = 300
-afp.retry_max_ms = 1000
-afp.http_timeout_ms = 5000
-EOF2
-as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null ||
-  { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }
-DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create database"; finish; }
 
 cat >"$WORK/sim.json" <<EOF2
 {"fcm_port": $FCM_PORT, "apns_port": $APNS_PORT,

@@ -294,11 +294,12 @@ n=$(grep -c 'automatic recovery in progress' "$LOGDIR/postgres.log")
 [ "$n" = 3 ] && pass || fail "the server ran crash recovery after each kill -9" "recoveries in the log: $n"
 
 # ---------------------------------------------------------------- 3. cancel and statement_timeout
-# cancel_case CHANNEL ADDRESS TAG: a stalled first send of ADDRESS, pg_cancel_backend of the worker
-stalled_started() {  # CHANNEL ADDRESS -> epoch when the stalled request reached the server, or empty
+# stalled_started CHANNEL ADDRESS: epoch when the stalled request reached the server, or empty
+stalled_started() {
   if [ "$1" = email ]; then [ -f "$SINK/slow-started" ] && cat "$SINK/slow-started"
   else grep -F "\"$2\"" "$SIMDIR/requests.jsonl" 2>/dev/null | grep '"stalled"' | $PY -c 'import sys, json; print(json.loads(sys.stdin.readline())["t"])' 2>/dev/null; fi
 }
+# cancel_case CHANNEL ADDRESS TAG: a stalled first send of ADDRESS, pg_cancel_backend of the worker
 cancel_case() {
   local ch=$1 addr=$2 tag=$3 id pid t0 dt st=""
   rm -f "$SINK/slow-started"
@@ -307,7 +308,8 @@ cancel_case() {
   [ -n "$st" ] || { fail "$ch cancel: stalled send started"; return; }
   pid=$(worker_pid "$ch")
   # the time of the request and of the recorded abort, both from the server's clock
-  t0=$(q -c "SELECT extract(epoch FROM clock_timestamp()) FROM pg_cancel_backend($pid)")
+  t0=$(q -c "SELECT extract(epoch FROM clock_timestamp()) || '|' || pg_cancel_backend($pid)")
+  t0=${t0%|*}
   if wait_for 3 "SELECT EXISTS (SELECT 1 FROM afp.delivery_events WHERE outbox_id = $id AND outcome = 'aborted')"; then
     dt=$(echo "$(q -c "SELECT extract(epoch FROM min(at)) FROM afp.delivery_events WHERE outbox_id = $id AND outcome = 'aborted'") - $t0" | bc)
     if [ "$(echo "$dt < 1.0" | bc)" = 1 ]; then pass; else fail "$ch: pg_cancel_backend aborts the stalled send within 1 s" "took $dt s"; fi
@@ -330,6 +332,7 @@ for ch in email sms; do
   wait_for 15 "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'afp $ch worker' AND pid <> $pid" ||
     fail "$ch worker restarted with statement_timeout"
 done
+# timeout_case CHANNEL ADDRESS TAG: a stalled first send of ADDRESS under statement_timeout = 1s
 timeout_case() {
   local ch=$1 addr=$2 tag=$3 id st="" at
   rm -f "$SINK/slow-started"
@@ -370,6 +373,7 @@ conf "$PGPORT_S" "$SSOCK" | as_owner tee "$SDATA/afp_test.conf" >/dev/null
 as_owner sed -i '/afp.delivery_database/d' "$SDATA/postgresql.auto.conf"
 as_owner "$PGBIN/pg_ctl" start -D "$SDATA" -l "$LOGDIR/standby.log" -w -t 60 >/dev/null ||
   { fail "standby starts" "$(tail -n 20 "$LOGDIR/standby.log")"; finish; }
+# expect_s WHAT EXPECTED SQL: like expect, on the standby
 expect_s() { local got; got=$(qs -c "$3" 2>&1); if [ "$got" = "$2" ]; then pass; else fail "$1" "expected: $2" "got: $got"; fi; }
 expect_s "standby in recovery with afp.delivery_database = afp" "true|afp" "SELECT pg_is_in_recovery() || '|' || current_setting('afp.delivery_database')"
 sleep 3

@@ -7,16 +7,20 @@
 #    (synchronous_mode on, primary_start_timeout 0, short ttl/loop_wait), bootstrapped with
 #    deploy/patroni/afp-post-init.sh, and the SMTP sink (test/delivery/smtp_sink.py, 54447);
 #    everything lives under build/patroni-67 and is stopped by pid when the script exits;
+#  - where terraform is installed (not a Debian package; optional): deploy/terraform renders
+#    patroni.yml byte for byte as render.sh does;
 #  - waits for a leader and a synchronous streaming replica; the standby runs no afp launcher
 #    or worker; email provider rate-limited so the backlog takes ~10 s;
 #  - round 1 (crash): 2,000 emails dispatched; while the leader drains, kill -9 of its
 #    postmaster → Patroni fails over to the standby → its workers start and drain the rest;
 #  - round 2 (switchover): 1,000 more emails; while they drain, patronictl switchover back;
+#  - round 3 (node loss): 1,000 more; kill -9 of the leader's Patroni, postmaster and backends at
+#    once → the leader key expires after ttl → node2 promoted; Patroni restarted on node1;
 #  - after each round: every dispatched row is on the new leader and ends 'sent', every message
 #    reached the sink at least once, copies carry the same Message-ID (and are identical), rows
 #    already 'sent' on the standby before the switch were not sent again, duplicates were
-#    claimed again (attempts >= 2); the old leader rejoins as a streaming standby and runs no
-#    delivery worker.
+#    claimed again (attempts >= 2), at most one batch of them; the old leader rejoins as a
+#    synchronous standby, runs no delivery worker and its log shows no worker start.
 # Why nothing dispatched can be lost here: with synchronous_mode a commit returns to its client
 # only once the synchronous standby has flushed it, and Patroni promotes only that standby; a
 # dispatch (or a claim, or a 'sent' record) acknowledged on the old leader is on the new one.
@@ -96,6 +100,7 @@ stop_all() {
   ETCD_PID=""
 }
 trap stop_all EXIT
+trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- setup
 for tool in patroni patronictl etcd etcdctl curl setpriv; do
