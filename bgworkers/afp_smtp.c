@@ -647,6 +647,22 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
     if (poisoned)
         afp_smtp_cleanup();
 
+    /*
+     * Stopped early with transfers in flight: cut their connections first. libcurl finishes an
+     * SMTP transfer removed from the multi handle as if its upload were complete: it sends the
+     * end-of-data "." and the server accepts the message cut short (seen: a truncated message
+     * delivered after SIGTERM during the upload, then the whole one again).
+     */
+    for (i = 0; i < njobs && multi != NULL; i++)
+    {
+        if (jobs[i].easy != NULL)
+        {
+            smtp_shutdown_sockets();
+            poisoned = true;    /* the cached connections are shut down too: drop them below */
+            break;
+        }
+    }
+
     /* stopped early: abort whatever is in flight or not started */
     for (i = 0; i < njobs; i++)
     {
@@ -662,6 +678,8 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
             strlcpy(j->message, "transfer aborted (shutdown or cancel)", sizeof(j->message));
         }
     }
+    if (poisoned)
+        afp_smtp_cleanup();
 }
 
 /* Releases every easy handle still attached and the multi handle (connections closed without

@@ -13,6 +13,7 @@
 #define _DEFAULT_SOURCE 1     /* madvise, MADV_SEQUENTIAL, MADV_DONTNEED */
 #include "afp.h"
 #include "afp_cli.h"
+#include "afp_dbcs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,8 +72,11 @@ command_help(const char *cmd)
                "the core decodes. Prints one line per problem: SEVERITY<TAB>OFFSET<TAB>MESSAGE.\n"
                "Exit 0 when valid (warnings allowed), 1 when any error was found.\n", progname);
     else if (strcmp(cmd, "text") == 0)
-        printf("usage: %s text FILE\n\nPrints the text of every page in reading order (lines by\n"
-               "baseline, words by inline position); pages are separated by form feeds.\n", progname);
+        printf("usage: %s text FILE [--options JSON]\n\nPrints the text of every page in reading order (lines by\n"
+               "baseline, words by inline position); pages are separated by form feeds.\n"
+               "Options: {\"code_pages\": {\"FONT\": \"950\"}} assigns code pages (double-byte: 300,\n"
+               "16684, 834, 837, 835, 950, 936, 943, 949 …) to fonts by name pattern; {\"missing\":\n"
+               "\"warn\"} shows U+FFFD with a warning for undefined codes instead of failing.\n", progname);
     else if (strcmp(cmd, "pages") == 0)
         printf("usage: %s pages FILE\n\nPrints the number of pages in the document(s).\n", progname);
     else if (strcmp(cmd, "documents") == 0)
@@ -332,24 +336,45 @@ cmd_validate(const char *path)
     return errors ? 1 : 0;
 }
 
-/* afp text FILE */
+/* Text extraction warnings (characters a code page cannot map, with "missing": "warn"). */
+static void
+text_warning(void *ctx, const char *msg)
+{
+    fprintf(stderr, "%s: warning: %s\n", (const char *) ctx, msg);
+}
+
+/* afp text FILE [--options JSON] */
 static int
-cmd_text(const char *path)
+cmd_text(const char *path, const char *options)
 {
     afp_cli_input in;
     afp_buf out;
     afp_error err;
+    afp_text_options to;
 
-    if (afp_cli_input_open(path, &in, 0) != 0)
-        return 2;
+    memset(&to, 0, sizeof(to));
     afp_error_clear(&err);
-    afp_buf_init(&out);
-    if (afp_extract_text(in.data, in.len, &out, &err) != AFP_OK)
+    if (options && afp_text_options_parse(&to, options, strlen(options), &err) != AFP_OK)
     {
+        afp_text_options_free(&to);
+        return fail("--options", &err);
+    }
+    to.warning = text_warning;
+    to.cb_ctx = (void *) path;
+    if (afp_cli_input_open(path, &in, 0) != 0)
+    {
+        afp_text_options_free(&to);
+        return 2;
+    }
+    afp_buf_init(&out);
+    if (afp_extract_text_opts(in.data, in.len, &to, &out, &err) != AFP_OK)
+    {
+        afp_text_options_free(&to);
         afp_buf_free(&out);
         afp_cli_input_close(&in);
         return fail(path, &err);
     }
+    afp_text_options_free(&to);
     fwrite(out.data, 1, out.len, stdout);
     if (out.len > 0 && out.data[out.len - 1] != '\n')
         putchar('\n');
@@ -553,6 +578,8 @@ main(int argc, char **argv)
         return afp_cli_generate(argc - 2, argv + 2);
     if (strcmp(cmd, "dump") == 0 && argc == 4 && strcmp(argv[2], "--detail") == 0)
         return cmd_dump(argv[3], 1);
+    if (strcmp(cmd, "text") == 0 && argc == 5 && strcmp(argv[3], "--options") == 0)
+        return cmd_text(argv[2], argv[4]);
     if (argc != 3)
     {
         if (command_help(cmd) == 2)
@@ -564,7 +591,7 @@ main(int argc, char **argv)
     if (strcmp(cmd, "validate") == 0)
         return cmd_validate(argv[2]);
     if (strcmp(cmd, "text") == 0)
-        return cmd_text(argv[2]);
+        return cmd_text(argv[2], NULL);
     if (strcmp(cmd, "pages") == 0)
         return cmd_pages(argv[2]);
     if (strcmp(cmd, "documents") == 0)

@@ -62,6 +62,9 @@ afp_pdf_options_parse(afp_pdf_options *o, const char *json, size_t len, afp_erro
 
         if (strcmp(k, "font_map") == 0 || strcmp(k, "raster_fonts") == 0)
             st = cv_fontsel_option(o, k, v, err);     /* afp_convert_fontsel.c */
+        else if (strcmp(k, "code_pages") == 0)        /* afp_dbcs.c */
+            st = afp_cp_overrides_parse(&o->code_pages, &o->ncode_pages, &o->capcode_pages, v,
+                                        "options.code_pages", err);
         else if (strcmp(k, "missing") == 0 && v->type == AFP_JSON_STRING &&
             (strcmp(v->string, "error") == 0 || strcmp(v->string, "warn") == 0 ||
              strcmp(v->string, "ignore") == 0))
@@ -117,7 +120,7 @@ afp_pdf_options_parse(afp_pdf_options *o, const char *json, size_t len, afp_erro
         else
             st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
                                "options: unknown key \"%.100s\" (known: missing, fonts, compress, "
-                               "title, author, pdfa, copies, font_map, raster_fonts)", k);
+                               "title, author, pdfa, copies, font_map, raster_fonts, code_pages)", k);
     }
     afp_json_free(root);
     if (st == AFP_OK && o->pdfa && o->base14)
@@ -367,10 +370,12 @@ cv_font(cv_ctx *ctx, const afp_font_ref *f)
     if (ctx->last_pf && ctx->last_dofont == f->dofont && ctx->last_mono == f->mono &&
         strcmp(ctx->last_fcs, f->fcs) == 0 && strcmp(ctx->last_cf, f->cf) == 0 &&
         ctx->last_cp == (f->icp ? (const void *) f->icp : (const void *) f->cp) &&
+        ctx->last_dcp == (const void *) f->dcp &&
         ctx->last_size == pdf_font_size(f))
         return ctx->last_pf;
     ctx->last_pf = pdf_font_resolve(&ctx->fonts, &ctx->w, f);  /* afp_convert_fontsel.c */
     ctx->last_cp = f->icp ? (const void *) f->icp : (const void *) f->cp;
+    ctx->last_dcp = f->dcp;
     memcpy(ctx->last_cf, f->cf, sizeof(ctx->last_cf));
     ctx->last_size = pdf_font_size(f);
     ctx->last_dofont = f->dofont;
@@ -904,6 +909,11 @@ afp_to_pdf(const uint8_t *buf, size_t len, const afp_pdf_options *opts, afp_buf 
     ctx.fonts.warn_ctx = &ctx;
     afp_buf_init(&ctx.xobjects);
     afp_text_ctx_init(&ctx.text, buf, len, NULL, 1);
+    ctx.text.cpo = opts->code_pages;          /* code pages by font, double-byte text */
+    ctx.text.ncpo = opts->ncode_pages;
+    ctx.text.missing = (int) opts->missing;
+    ctx.text.warn = font_warn;
+    ctx.text.warn_ctx = &ctx;
     ctx.fm_offset = -1;
     st = scan(&ctx);
     if (st == AFP_OK)
@@ -929,6 +939,12 @@ afp_to_pdf(const uint8_t *buf, size_t len, const afp_pdf_options *opts, afp_buf 
         ctx.resources_obj = pdfw_alloc(&ctx.w);
         st = render_pages(&ctx);
     }
+    if (st == AFP_OK && pdf_fontsel_cjk_missing(&ctx.fonts)[0])
+        st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
+                           "font %s has a double-byte code page but no CJK font could be read "
+                           "(install fonts-droid-fallback, set AFP_CJK_FONT to a TrueType font, "
+                           "or give the font a font map entry with \"file\")",
+                           pdf_fontsel_cjk_missing(&ctx.fonts));
     if (st == AFP_OK && opts->pdfa && pdf_fonts_unembedded(&ctx.fonts) != NULL)
         st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
                            "PDF/A-2b: font %s would not be embedded (its Liberation font file "

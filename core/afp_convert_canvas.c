@@ -168,6 +168,7 @@ vis_advance(void *p, const afp_font_ref *f, uint32_t code, uint32_t u, int64_t u
     (void) code;
     if (u == 0x1A)
         u = 0xFFFD;
+    pf = cv_dbcs_glyph_font(ctx, f, pf, u);     /* afp_convert_cid.c */
     glyph_for(ctx, pf, u, &gc, &w);
     return w / 1000.0 * pdf_font_size(f) * (double) upi / 72.0;
 }
@@ -227,7 +228,7 @@ vis_glyph(void *p, const afp_ptoca_glyph *g, const afp_font_ref *f)
         return;                /* controls are not shown */
     if (g->space)
         u = 0x20;
-    pf = cv_font(ctx, f);
+    pf = cv_dbcs_glyph_font(ctx, f, cv_font(ctx, f), u);    /* afp_convert_cid.c */
     glyph_for(ctx, pf, u, &code, &w);
     pdf_font_use(pf, code, u);
     x = c->ox + g->x * k;

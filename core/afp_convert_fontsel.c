@@ -53,6 +53,9 @@ struct pdf_fontsel {
     size_t nro, capro;
     pdf_font **map_font;        /* per map entry: its loaded font (files, bytes) */
     uint8_t *map_tried;
+    pdf_font *cjk;              /* CJK font for double-byte text (afp_convert_cid.c) */
+    int cjk_tried;
+    char cjk_missing[24];       /* first double-byte font without a CJK font */
 };
 
 static const char *const base14_names[3][4] = {
@@ -88,6 +91,9 @@ afp_pdf_options_free(afp_pdf_options *o)
     afp_free(o->font_map);
     o->font_map = NULL;
     o->nfont_map = o->capfont_map = 0;
+    afp_free(o->code_pages);
+    o->code_pages = NULL;
+    o->ncode_pages = o->capcode_pages = 0;
 }
 
 /* True for a valid name pattern: 1-16 letters, digits, national characters, '*', '?'. */
@@ -345,6 +351,8 @@ glob_match(const char *p, const char *s)
 static const char *
 ref_codepage(const afp_font_ref *f)
 {
+    if (f->dcp)
+        return afp_dbcs_name(f->dcp);
     if (f->icp)
         return f->icp->name;
     if (f->cp)
@@ -450,6 +458,13 @@ pdf_fontsel_init(pdf_fonts *fs, const uint8_t *buf, size_t len, const afp_pdf_op
             return st;
     }
     return AFP_OK;
+}
+
+/* The first double-byte font no CJK font was found for, "" if none. */
+const char *
+pdf_fontsel_cjk_missing(const pdf_fonts *fs)
+{
+    return fs->sel ? fs->sel->cjk_missing : "";
 }
 
 /* Frees the selection state. */
@@ -598,6 +613,22 @@ pdf_font_resolve(pdf_fonts *fs, pdf_writer *w, const afp_font_ref *f)
     i = map_match(sel->opts, f);
     if (i >= 0 && (pf = map_font(fs, w, i)) != NULL)
         return pf;
+    if (f->dcp)
+    {
+        /* double-byte text: the CJK font; without one the conversion fails at its end */
+        if (!sel->cjk_tried)
+        {
+            char path[512];
+
+            sel->cjk_tried = 1;
+            sel->cjk = pdf_font_cjk(fs, w, path, sizeof(path));
+        }
+        if (sel->cjk)
+            return sel->cjk;
+        if (sel->cjk_missing[0] == '\0')
+            snprintf(sel->cjk_missing, sizeof(sel->cjk_missing), "%s",
+                     f->cf[0] ? f->cf : f->fcs[0] ? f->fcs : "(default)");
+    }
     if (sel->opts->raster_fonts && (pf = raster_font(fs, w, f->fcs, pdf_font_size(f))) != NULL)
         return pf;
     return pdf_font_for(fs, w, f);

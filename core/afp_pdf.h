@@ -82,6 +82,10 @@ typedef struct afp_pdf_options {
                    size_t *len);
     void *resolve_ctx;
     int copies_pages;               /* {"copies": true}: repeat each page for its copies */
+    /* {"code_pages": {"FONT": "950"}}: code pages assigned to fonts by name pattern, double-byte
+     * or single-byte (afp_dbcs.h; grown with afp_alloc, freed by afp_pdf_options_free) */
+    struct afp_cp_override *code_pages;
+    size_t ncode_pages, capcode_pages;
 } afp_pdf_options;
 
 /* Sets the defaults: missing = error, embedded fonts, compression on, no callbacks. */

@@ -141,6 +141,11 @@ void pdf_fontsel_note(pdf_fonts *fs, const afp_sf *sf, size_t len);
 /* The PDF font of an AFP font: the first matching font map entry, else a raster font character
  * set of the file (Type 3), else pdf_font_for. */
 pdf_font *pdf_font_resolve(pdf_fonts *fs, pdf_writer *w, const afp_font_ref *f);
+/* The CJK outline font for double-byte text ($AFP_CJK_FONT, else Debian's Droid Sans Fallback
+ * or WenQuanYi), embedded like a carried font; NULL when none can be read (afp_convert_cid.c). */
+pdf_font *pdf_font_cjk(pdf_fonts *fs, pdf_writer *w, char *path, size_t pathlen);
+/* The first double-byte font no CJK font could be found for ("" if none). */
+const char *pdf_fontsel_cjk_missing(const pdf_fonts *fs);
 /* Options "font_map" and "raster_fonts" of afp_pdf_options_parse. */
 afp_status cv_fontsel_option(afp_pdf_options *o, const char *key, const struct afp_json *v,
                              afp_error *err);
@@ -266,6 +271,7 @@ typedef struct cv_ctx {
     int last_mono;
     pdf_font *last_pf;
     const void *last_cp;        /* … its code page, coded font and size (font map, raster) */
+    const void *last_dcp;       /* … its double-byte code page */
     char last_cf[9];
     double last_size;
     afp_pdf_stats stats;
@@ -447,5 +453,8 @@ void cv_warn(cv_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* afp_convert_cid.c — for double-byte fonts: the font that shows u — pf, or Liberation when the CJK font pf lacks
+ * the character (the CJK fallback fonts carry no Latin letters or digits). */
+pdf_font *cv_dbcs_glyph_font(cv_ctx *ctx, const afp_font_ref *f, pdf_font *pf, uint32_t u);
 
 #endif

@@ -19,6 +19,7 @@
  */
 #include "afp_text_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define POS_LIMIT ((int64_t) 1 << 40)
@@ -39,7 +40,11 @@ typedef struct pt_state {
     int moved;                  /* the position was set since the last run */
     afp_run cur;
     double fi;                  /* visitor mode: fraction of a unit beyond i, 0 <= fi < 1 */
-    int lead;                   /* visitor mode: first byte of a two-byte code point, or -1 */
+    int lead;                   /* first byte of a two-byte code point, or -1 */
+    int64_t lead_off;           /* its file offset (double-byte code pages) */
+    const afp_ptx_seg *segs;    /* where the control sequence being applied came from */
+    size_t nsegs, pos;
+    int64_t base;
     uint8_t usc;                /* USC bypass identifiers while underscoring (0 = off) */
     int us_open;                /* an underscore span is pending */
     double us_i0, us_i1;        /* its inline extent on baseline us_b */
@@ -140,7 +145,8 @@ visit_char(afp_text_ctx *ctx, pt_state *s, uint32_t code, uint32_t u)
     const afp_ptoca_visitor *v = ctx->vis;
     const afp_font_ref *f = &ctx->fonts[s->lid];
     afp_ptoca_glyph g;
-    int space = f->dbcs ? (code == 0x0020 || code == 0x00A0 || code == 0x4040) : code == f->space;
+    int space = f->dbcs ? (code == 0x0020 || code == 0x00A0 || code == 0x4040)
+              : f->dcp ? code == afp_dbcs_space(f->dcp) : code == f->space;
     double adv, start, whole;
 
     if (!space && s->in_word)
@@ -224,37 +230,20 @@ put_char(afp_buf *t, uint32_t u)
     afp_utf8_put(t, u);
 }
 
-/* Presents one code point: opens a run if needed, appends its character and advances. */
+/* Text extraction: opens a run if needed, appends character u and advances by the estimated
+ * width (wide: a double-byte character, one em). */
 static void
-show_byte(afp_text_ctx *ctx, pt_state *s, uint8_t c)
+collect_char(afp_text_ctx *ctx, pt_state *s, uint32_t u, int is_space, int wide)
 {
     const afp_font_ref *f = &ctx->fonts[s->lid];
-    uint32_t u;
     int64_t cw, sp;
     size_t before;
 
-    if (ctx->vis != NULL && f->dbcs)
-    {
-        /* two-byte code points (UTF-16BE) */
-        uint32_t code;
-
-        if (s->lead < 0)
-        {
-            s->lead = c;
-            return;
-        }
-        code = ((uint32_t) s->lead << 8) | c;
-        s->lead = -1;
-        visit_char(ctx, s, code, (code >= 0xD800 && code <= 0xDFFF) ? 0xFFFD : code);
-        return;
-    }
-    u = f->icp ? f->icp->map[c] : afp_codepage_to_unicode(f->cp, c);
-    if (ctx->vis != NULL)
-    {
-        visit_char(ctx, s, c, u);
-        return;
-    }
     metrics(ctx, s, &cw, &sp);
+    if (wide && s->svi <= 0)
+        cw = (int64_t) f->size10 * s->upi / 720 > 1 ? (int64_t) f->size10 * s->upi / 720 : 1;
+    else if (wide)
+        cw *= 2;
     if (!s->open)
     {
         s->open = 1;
@@ -265,7 +254,7 @@ show_byte(afp_text_ctx *ctx, pt_state *s, uint8_t c)
         s->cur.cont = !s->moved;
         s->moved = 0;
     }
-    if (c == f->space)
+    if (is_space)
     {
         s->i = clamp(s->i + sp);
         s->in_word = 0;
@@ -280,6 +269,111 @@ show_byte(afp_text_ctx *ctx, pt_state *s, uint8_t c)
     before = ctx->text.len;
     put_char(&ctx->text, u);
     s->cur.len += ctx->text.len - before;
+}
+
+/* A byte of a font with a double-byte code page: a single byte of a mixed page, or the lead
+ * or trail byte of a two-byte character. A code the page cannot map fails (AFP_ERR_ENCODING
+ * with its offset) or, as the options say, becomes U+FFFD with or without a warning. */
+static afp_status
+show_dbcs(afp_text_ctx *ctx, pt_state *s, const afp_font_ref *f, uint8_t c, int64_t off,
+          afp_error *err)
+{
+    uint32_t code, u;
+    int wide = 1;
+
+    if (s->lead < 0)
+    {
+        if (afp_dbcs_is_lead(f->dcp, c))
+        {
+            s->lead = c;
+            s->lead_off = off;
+            return AFP_OK;
+        }
+        code = c;
+        wide = 0;
+    }
+    else
+    {
+        code = ((uint32_t) s->lead << 8) | c;
+        off = s->lead_off;
+        s->lead = -1;
+    }
+    u = afp_dbcs_to_unicode(f->dcp, code);
+    if (u == 0)
+    {
+        char msg[300];
+
+        if (ctx->missing == 0)
+            return afp_error_set(err, AFP_ERR_ENCODING, off, "PTX", "code X'%0*X' of font %s is "
+                                 "not defined in double-byte code page %s (option {\"missing\": "
+                                 "\"warn\"} shows U+FFFD instead)", wide ? 4 : 2, (unsigned) code,
+                                 f->cf[0] ? f->cf : f->fcs[0] ? f->fcs : "(default)",
+                                 afp_dbcs_name(f->dcp));
+        u = 0xFFFD;
+        if (ctx->missing == 1 && ctx->warn && ctx->unmapped < 20)
+        {
+            snprintf(msg, sizeof(msg), "at byte offset %lld in PTX: code X'%0*X' of font %s is "
+                     "not defined in double-byte code page %s; U+FFFD is shown%s",
+                     (long long) off, wide ? 4 : 2, (unsigned) code,
+                     f->cf[0] ? f->cf : f->fcs[0] ? f->fcs : "(default)", afp_dbcs_name(f->dcp),
+                     ctx->unmapped == 19 ? " (further undefined codes are not reported)" : "");
+            ctx->warn(ctx->warn_ctx, msg);
+        }
+        ctx->unmapped++;
+    }
+    if (ctx->vis != NULL)
+        visit_char(ctx, s, code, u);
+    else
+        collect_char(ctx, s, u, code == afp_dbcs_space(f->dcp), wide);
+    return AFP_OK;
+}
+
+/* Presents one code point (byte c at file offset off): decodes it with the font's code page,
+ * then hands it to the visitor or collects it as text. */
+static afp_status
+show_byte(afp_text_ctx *ctx, pt_state *s, uint8_t c, int64_t off, afp_error *err)
+{
+    const afp_font_ref *f = &ctx->fonts[s->lid];
+    uint32_t u;
+
+    if (f->dcp != NULL)
+        return show_dbcs(ctx, s, f, c, off, err);
+    if (ctx->vis != NULL && f->dbcs)
+    {
+        /* two-byte code points (UTF-16BE) */
+        uint32_t code;
+
+        if (s->lead < 0)
+        {
+            s->lead = c;
+            return AFP_OK;
+        }
+        code = ((uint32_t) s->lead << 8) | c;
+        s->lead = -1;
+        visit_char(ctx, s, code, (code >= 0xD800 && code <= 0xDFFF) ? 0xFFFD : code);
+        return AFP_OK;
+    }
+    u = f->icp ? f->icp->map[c] : afp_codepage_to_unicode(f->cp, c);
+    if (ctx->vis != NULL)
+        visit_char(ctx, s, c, u);
+    else
+        collect_char(ctx, s, u, c == f->space, 0);
+    return AFP_OK;
+}
+
+/* Fails when a double-byte character was cut off: its lead byte is the last of the text. */
+static afp_status
+lead_pending(afp_text_ctx *ctx, pt_state *s, afp_error *err)
+{
+    const afp_font_ref *f = &ctx->fonts[s->lid];
+
+    if (s->lead < 0 || f->dcp == NULL)
+        return AFP_OK;
+    s->lead = -1;
+    return afp_error_set(err, AFP_ERR_FORMAT, s->lead_off, "PTX", "odd number of bytes in "
+                         "double-byte text: lead byte at this offset has no second byte (font %s, "
+                         "code page %s)", f->cf[0] ? f->cf : f->fcs[0] ? f->fcs : "(default)",
+                         afp_dbcs_name(f->dcp));
 }
 
 /* Marks a change of position: the current run ends and the next one is not contiguous. */
@@ -523,6 +617,8 @@ static afp_status
 apply(afp_text_ctx *ctx, pt_state *s, uint8_t type, const uint8_t *p, size_t n, int64_t off,
       afp_error *err)
 {
+    afp_status st0;
+
     switch (type & 0xFE)
     {
         case 0xC0:     /* SIM */
@@ -611,9 +707,14 @@ apply(afp_text_ctx *ctx, pt_state *s, uint8_t type, const uint8_t *p, size_t n, 
             if (s->text)
             {
                 size_t k;
+                afp_status st;
 
                 for (k = 0; k < n; k++)
-                    show_byte(ctx, s, p[k]);
+                    if ((st = show_byte(ctx, s, p[k], file_offset(s->segs, s->nsegs, s->base,
+                                                                  s->pos + 2 + k), err)) != AFP_OK)
+                        return st;
+                if ((st = lead_pending(ctx, s, err)) != AFP_OK)
+                    return st;
             }
             break;
         case 0xEE:     /* RPS */
@@ -627,7 +728,16 @@ apply(afp_text_ctx *ctx, pt_state *s, uint8_t type, const uint8_t *p, size_t n, 
                                          "for this input size");
                 ctx->rps_budget -= (int64_t) rlen;
                 for (k = 0; k < rlen; k++)
-                    show_byte(ctx, s, p[2 + k % dlen]);
+                {
+                    afp_status st = show_byte(ctx, s, p[2 + k % dlen],
+                                              file_offset(s->segs, s->nsegs, s->base,
+                                                          s->pos + 4 + k % dlen), err);
+
+                    if (st != AFP_OK)
+                        return st;
+                }
+                if ((st0 = lead_pending(ctx, s, err)) != AFP_OK)
+                    return st0;
             }
             break;
         case 0x80:     /* SEC */
@@ -679,6 +789,8 @@ interpret(afp_text_ctx *ctx, pt_state *s, const uint8_t *d, size_t n, const afp_
         {
             if (d[pos] == 0x2B && pos + 1 < n && d[pos + 1] == 0xD3)
             {
+                if ((st = lead_pending(ctx, s, err)) != AFP_OK)
+                    return st;
                 pos += 2;
                 chained = 1;
                 if (pos >= n)
@@ -688,8 +800,9 @@ interpret(afp_text_ctx *ctx, pt_state *s, const uint8_t *d, size_t n, const afp_
                                          "presentation text, length and type missing");
                 continue;
             }
-            if (s->text)
-                show_byte(ctx, s, d[pos]);
+            if (s->text &&
+                (st = show_byte(ctx, s, d[pos], file_offset(segs, nsegs, base, pos), err)) != AFP_OK)
+                return st;
             pos++;
             continue;
         }
@@ -708,6 +821,10 @@ interpret(afp_text_ctx *ctx, pt_state *s, const uint8_t *d, size_t n, const afp_
                                  "PTX", "PTOCA control sequence X'%02X' (%s) with length %zu "
                                  "runs past the end of the presentation text (%zu bytes left)",
                                  type, cs_name(type), len, n - pos);
+        s->segs = segs;
+        s->nsegs = nsegs;
+        s->base = base;
+        s->pos = pos;
         st = apply(ctx, s, type, d + pos + 2, len - 2,
                    file_offset(segs, nsegs, base, pos), err);
         if (st != AFP_OK)
@@ -715,7 +832,7 @@ interpret(afp_text_ctx *ctx, pt_state *s, const uint8_t *d, size_t n, const afp_
         chained = type & 1;
         pos += len;
     }
-    return AFP_OK;
+    return lead_pending(ctx, s, err);
 }
 
 /* Units per inch of a PTD axis (unit base 0 = 10 inches, 1 = 10 cm); 1440 when unusable. */

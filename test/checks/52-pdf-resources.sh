@@ -77,13 +77,14 @@ o = (y * w + x) * 3
 print(*d[len(d) - len(parts[4]) + o:][:3])
 EOF
 }
-near() {   # near "R G B" r g b: each channel within 40
-  set -- $1 $2 $3 $4
-  local a=($1 $2 $3) ; shift 3
-  [ ${#a[@]} -eq 3 ] && [ $(( (a[0]-$1)*(a[0]-$1) < 1600 && (a[1]-$2)*(a[1]-$2) < 1600 && (a[2]-$3)*(a[2]-$3) < 1600 )) -eq 1 ]
+near() {   # near "R G B" r g b: each channel within 40 (false when the pixel could not be read)
+  local a
+  read -r -a a <<<"$1"
+  [ ${#a[@]} -eq 3 ] || return 1
+  [ $(( (a[0]-$2)*(a[0]-$2) < 1600 && (a[1]-$3)*(a[1]-$3) < 1600 && (a[2]-$4)*(a[2]-$4) < 1600 )) -eq 1 ]
 }
 pix() {   # pix NAME PAGE X Y R G B
-  local v; v=$(px "$2" "$3" "$4")
+  local v; v=$(px "$2" "$3" "$4" 2>/dev/null)
   if near "$v" "$5" "$6" "$7"; then pass; else fail "$1 at ($3,$4) page $2" "got $v, expected $5 $6 $7"; fi
 }
 pix "medium overlay rule" 1 72 45 0 0 0

@@ -34,31 +34,7 @@ stop_all() {
 trap stop_all EXIT
 
 # ---------------------------------------------------------------- setup
-SHAREDIR=$("$PGBIN/pg_config" --sharedir)
-if [ -z "${AFP_PGBIN:-}" ] &&
-   ! grep -qs sms_claim "$SHAREDIR"/extension/afp--*.sql; then
-  make -s -C "$ROOT" install >"$BASE.make.log" 2>&1 || { fail "setup" "make install failed: $(tail -n 5 "$BASE.make.log")"; finish; }
-fi
-
-stop_all
-rm -rf "$BASE"
-mkdir -p "$DATA" "$SOCK" "$LOGDIR" "$SIMDIR" "$WORK"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE" "$DATA" "$SOCK" "$LOGDIR"
-chmod 700 "$DATA"
-as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$LOGDIR/initdb.log" 2>&1 ||
-  { fail "setup" "initdb failed: $(tail -n 5 "$LOGDIR/initdb.log")"; finish; }
-echo "include_if_exists = 'afp_test.conf'" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
-as_owner tee "$DATA/afp_test.conf" >/dev/null <<EOF2
-listen_addresses = '127.0.0.1'
-port = $PGPORT_D
-unix_socket_directories = '$SOCK'
-shared_preload_libraries = 'afp'
-fsync = off
-synchronous_commit = off
-max_connections = 30
-log_line_prefix = '%m [%p] %q%u@%d '
-afp.delivery_database = 'afp'
-afp.poll_interval_ms = 200
+start_cluster sms_claim "$SIMDIR" <<EOF2
 afp.sms_batch_size = 10
 afp.sms_concurrency = 4
 afp.max_attempts = 5
@@ -66,9 +42,6 @@ afp.retry_base_ms = 300
 afp.retry_max_ms = 1000
 afp.http_timeout_ms = 5000
 EOF2
-as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null ||
-  { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }
-DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create database"; finish; }
 
 (cd "$BASE" && exec $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR" >"$LOGDIR/sim.log" 2>&1) &
 SIM_PID=$!

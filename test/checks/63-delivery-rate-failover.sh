@@ -70,29 +70,7 @@ wait_cooldown() {
 }
 
 # ---------------------------------------------------------------- setup
-SHAREDIR=$("$PGBIN/pg_config" --sharedir)
-if [ -z "${AFP_PGBIN:-}" ] && ! grep -qs outbox_fallback "$SHAREDIR"/extension/afp--*.sql; then
-  make -s -C "$ROOT" install >"$BASE.make.log" 2>&1 || { fail "setup" "make install failed: $(tail -n 5 "$BASE.make.log")"; finish; }
-fi
-stop_all
-rm -rf "$BASE"
-mkdir -p "$DATA" "$SOCK" "$LOGDIR" "$WORK"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE" "$DATA" "$SOCK" "$LOGDIR"
-chmod 700 "$DATA"
-as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$LOGDIR/initdb.log" 2>&1 ||
-  { fail "setup" "initdb failed: $(tail -n 5 "$LOGDIR/initdb.log")"; finish; }
-echo "include_if_exists = 'afp_test.conf'" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
-as_owner tee "$DATA/afp_test.conf" >/dev/null <<EOF2
-listen_addresses = '127.0.0.1'
-port = $PGPORT_D
-unix_socket_directories = '$SOCK'
-shared_preload_libraries = 'afp'
-fsync = off
-synchronous_commit = off
-max_connections = 30
-log_line_prefix = '%m [%p] %q%u@%d '
-afp.delivery_database = 'afp'
-afp.poll_interval_ms = 200
+start_cluster outbox_fallback <<EOF2
 afp.sms_batch_size = 50
 afp.sms_concurrency = 8
 afp.email_batch_size = 20
@@ -106,9 +84,6 @@ afp.failover_threshold = 3
 afp.failover_cooldown_ms = $COOLDOWN_MS
 afp.rate_max_wait_ms = 2500
 EOF2
-as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null ||
-  { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }
-DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create database"; finish; }
 
 start_sim $SIM_C_PORT "$BASE/sim-c" --retry-after 3
 start_sim $SIM_A_PORT "$BASE/sim-a-down" --status-all 500; SIM_A_PID=$LAST_PID

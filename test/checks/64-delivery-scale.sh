@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 64-delivery-scale: acceptance run of issue 5 — 10,000 customers, one bulk dispatch, faults.
 #  - starts its own PostgreSQL 15 (build/accept-scale, port AFP_SCALE_PGPORT=54401,
-#    afp.delivery_database='afp'), the SMTP sink (test/delivery/smtp_sink.py, port 54406,
+#    afp.delivery_database='afp'), the SMTP sink (test/delivery/smtp_sink.py, port 54406 or the next
+#    free one up to 54420,
 #    --fault-rate 0.2) and the SMS simulator (test/delivery/sms_sim.py, port 54407, --fault-rate 0.2:
 #    3 % of the keys 429 + Retry-After 1-2 s, which pauses the provider for everyone, 17 % 500);
 #  - test/delivery/scale_model.py generates 10,000 customers (AFP_SCALE_N) with mixed preferences
@@ -21,13 +22,15 @@ NAME=64-delivery-scale
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PGBIN=${AFP_PGBIN:-/usr/lib/postgresql/15/bin}
 PGPORT_D=${AFP_SCALE_PGPORT:-54401}
-SMTP_PORT=${AFP_SCALE_SMTP_PORT:-54406}
-SIM_PORT=${AFP_SCALE_SIM_PORT:-54407}
+PY=/usr/bin/python3
+# sink and simulator ports: free ones of 54406-54420 unless given
+PORTS=$($PY "$ROOT/test/delivery/free_ports.py" 2 54406 54420) || PORTS="54406 54407"
+SMTP_PORT=${AFP_SCALE_SMTP_PORT:-${PORTS% *}}
+SIM_PORT=${AFP_SCALE_SIM_PORT:-${PORTS#* }}
 N=${AFP_SCALE_N:-10000}
 SEED=${AFP_SCALE_SEED:-$(date +%s)}
 BASE=$ROOT/build/accept-scale
 DATA=$BASE/data SOCK=$BASE/sock LOGDIR=$BASE/log SINK=$BASE/sink SIMDIR=$BASE/sim WORK=$BASE/work
-PY=/usr/bin/python3
 SINK_PID="" SIM_PID=""
 
 . "$ROOT/test/delivery/lib.sh"

@@ -2,8 +2,8 @@
 # 65-delivery-crash: acceptance run of issue 5 — outages, crashes, interrupts, standby.
 #  - starts its own PostgreSQL 15 (build/accept-crash, port AFP_CRASH_PGPORT=54402,
 #    afp.delivery_database='afp'), later a streaming standby of it (pg_basebackup -R, port 54403),
-#    the SMTP sink (test/delivery/smtp_sink.py, port 54408) and the SMS simulator
-#    (test/delivery/sms_sim.py, port 54409); every component is started and stopped here;
+#    the SMTP sink (test/delivery/smtp_sink.py) and the SMS simulator (test/delivery/sms_sim.py),
+#    ports 54408/54409 or the next free ones up to 54420; every component is started and stopped here;
 #  - outage: SMTP server and SMS provider down for 30 s while a backlog is queued (connection
 #    refused, curl:7, transient); with afp.max_attempts = 20, afp.retry_base_ms = 1000 and
 #    afp.retry_max_ms = 5000 a message lives through at least 0.5+1+2+16*2.5 = 43.5 s of
@@ -25,12 +25,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PGBIN=${AFP_PGBIN:-/usr/lib/postgresql/15/bin}
 PGPORT_D=${AFP_CRASH_PGPORT:-54402}
 PGPORT_S=${AFP_CRASH_STANDBY_PGPORT:-54403}
-SMTP_PORT=${AFP_CRASH_SMTP_PORT:-54408}
-SIM_PORT=${AFP_CRASH_SIM_PORT:-54409}
+PY=/usr/bin/python3
+# sink and simulator ports: free ones of 54406-54420 (from 54408 on) unless given
+PORTS=$($PY "$ROOT/test/delivery/free_ports.py" 2 54408 54420 || $PY "$ROOT/test/delivery/free_ports.py" 2 54406 54420) || PORTS="54408 54409"
+SMTP_PORT=${AFP_CRASH_SMTP_PORT:-${PORTS% *}}
+SIM_PORT=${AFP_CRASH_SIM_PORT:-${PORTS#* }}
 BASE=$ROOT/build/accept-crash
 DATA=$BASE/data SOCK=$BASE/sock LOGDIR=$BASE/log WORK=$BASE/work
 SDATA=$BASE/standby SSOCK=$BASE/ssock
-PY=/usr/bin/python3
 SINK_PID="" SIM_PID="" SINK="" SIMDIR=""
 
 . "$ROOT/test/delivery/lib.sh"

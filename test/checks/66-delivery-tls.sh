@@ -3,9 +3,9 @@
 #  - makes a private CA, a server certificate for localhost (signed by it) and a second, unrelated
 #    CA with openssl, in build/accept-tls;
 #  - starts its own PostgreSQL 15 (port AFP_TLS_PGPORT=54404, afp.delivery_database='afp') and
-#    aiosmtpd sinks (test/delivery/smtp_sink.py): STARTTLS required + AUTH PLAIN/LOGIN (54410),
-#    SMTPS (implicit TLS) + AUTH LOGIN only (54414), plain SMTP without STARTTLS (54413); and the
-#    SMS simulator over HTTPS (test/delivery/sms_sim.py --tls-cert, 54412);
+#    aiosmtpd sinks (test/delivery/smtp_sink.py): STARTTLS required + AUTH PLAIN/LOGIN, SMTPS
+#    (implicit TLS) + AUTH LOGIN only, plain SMTP without STARTTLS; and the SMS simulator over
+#    HTTPS (test/delivery/sms_sim.py --tls-cert); ports: free ones of 54406-54420;
 #  - checks: STARTTLS + AUTH PLAIN and SMTPS + AUTH LOGIN deliver (tls_verify on, config.ca_file
 #    = the private CA), AUTH only after TLS; a wrong password -> 535 5.7.8, permanent, dead after
 #    one attempt, no suppression; the wrong CA and the system CAs (no ca_file) -> certificate
@@ -17,13 +17,17 @@ NAME=66-delivery-tls
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PGBIN=${AFP_PGBIN:-/usr/lib/postgresql/15/bin}
 PGPORT_D=${AFP_TLS_PGPORT:-54404}
-P_STARTTLS=${AFP_TLS_STARTTLS_PORT:-54410}
-P_SMTPS=${AFP_TLS_SMTPS_PORT:-54414}
-P_HTTPS=${AFP_TLS_HTTPS_PORT:-54412}
-P_PLAIN=${AFP_TLS_PLAIN_PORT:-54413}
+PY=/usr/bin/python3
+# server ports: free ones of 54406-54420 (from 54414 on) unless given
+PORTS=$($PY "$ROOT/test/delivery/free_ports.py" 4 54414 54420 || $PY "$ROOT/test/delivery/free_ports.py" 4 54406 54420) ||
+  PORTS="54414 54415 54416 54417"
+read -r p1 p2 p3 p4 <<<"$PORTS"
+P_STARTTLS=${AFP_TLS_STARTTLS_PORT:-$p1}
+P_SMTPS=${AFP_TLS_SMTPS_PORT:-$p2}
+P_HTTPS=${AFP_TLS_HTTPS_PORT:-$p3}
+P_PLAIN=${AFP_TLS_PLAIN_PORT:-$p4}
 BASE=$ROOT/build/accept-tls
 DATA=$BASE/data SOCK=$BASE/sock LOGDIR=$BASE/log WORK=$BASE/work PKI=$BASE/pki
-PY=/usr/bin/python3
 PIDS=""
 
 . "$ROOT/test/delivery/lib.sh"

@@ -20,7 +20,11 @@
 #    reached the sink at least once, copies carry the same Message-ID (and are identical), rows
 #    already 'sent' on the standby before the switch were not sent again, duplicates were
 #    claimed again (attempts >= 2), at most one batch of them; the old leader rejoins as a
-#    synchronous standby, runs no delivery worker and its log shows no worker start.
+#    synchronous standby, runs no delivery worker and its log shows no worker start;
+#  - interrupted upload: pg_terminate_backend of the email worker while a 3.8 MB message is
+#    being uploaded to test/delivery/stall_smtp.py (which stops reading after DATA): the
+#    connection is cut without the end-of-data ".", nothing truncated is accepted, the next try
+#    delivers the whole message (attachment identical), the attempt is not counted.
 # Why nothing dispatched can be lost here: with synchronous_mode a commit returns to its client
 # only once the synchronous standby has flushed it, and Patroni promotes only that standby; a
 # dispatch (or a claim, or a 'sent' record) acknowledged on the old leader is on the new one.
@@ -62,7 +66,9 @@ pctl() { HOME=$BASE/home patronictl -c "$BASE/node1.yml" "$@"; }
 # start_patroni NODE: Patroni as the postgres OS user (setpriv execs: $! is Patroni's pid);
 # without PGPASSWORD, which would override the passwords Patroni passes to pg_basebackup
 start_patroni() {
-  (cd "$BASE" && exec setpriv --reuid=postgres --regid=postgres --init-groups \
+  local asuser=()
+  [ "$(id -u)" -eq 0 ] && asuser=(setpriv --reuid=postgres --regid=postgres --init-groups)
+  (cd "$BASE" && exec "${asuser[@]}" \
      env -u PGPASSWORD HOME="$BASE/home" PATH="$PGBIN:/usr/bin:/bin" patroni "$BASE/node$1.yml" >>"$LOGDIR/patroni$1.log" 2>&1) &
   PAT_PID[$1]=$!
 }
@@ -385,7 +391,38 @@ fi
 if [ "$(workers 1)" = 0 ]; then pass; else fail "rejoined node1 runs no afp worker" "$(workers 1)"; fi
 no_workers_since 1 "$MARK" "node1 started no delivery worker when it came back"
 check_round r3 2
-expect "all rounds: every outbox row sent on the final leader" "$((N1 + 2 * N2))" "SELECT count(*) FROM afp.outbox WHERE status = 'sent'"
+stop_sink
+
+# ---------------------------------------------------------------- interrupted upload
+# a switchover stops the leader's workers in the middle of their transfers (round 2 once got an
+# empty message at the sink this way): a message whose upload is interrupted must not be ended
+# with "." (the server would accept it truncated); the whole message goes out on the next try
+STALL=$BASE/stall
+(cd "$BASE" && exec $PY "$ROOT/test/delivery/stall_smtp.py" "$SMTP_PORT" "$STALL" 4 >"$LOGDIR/stall.log" 2>&1) &
+SINK_PID=$!
+for _ in $(seq 50); do [ -f "$STALL/ready" ] && break; sleep 0.1; done
+make_backlog big 1 >"$WORK/setup-big.out" 2>&1
+q -c "UPDATE afp.documents d SET afp = (SELECT string_agg(md5(g::text), '')::bytea FROM generate_series(1, 120000) g)
+        FROM afp.customers c WHERE c.id = d.customer_id AND c.external_id = 'big-00001'" >>"$WORK/setup-big.out" 2>&1
+if dispatch_round big && [ "$(wc -l <"$WORK/dispatched-big")" = 1 ]; then pass; else fail "dispatch of a 3.8 MB email" "$(cat "$WORK/setup-big.out" "$WORK/dispatch-big.err")"; fi
+for _ in $(seq 150); do grep -qs '^DATA 1$' "$STALL/events.log" && break; sleep 0.2; done
+sleep 1
+q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'afp email worker'" >/dev/null
+for _ in $(seq 100); do grep -qsE '^(CUT|ACCEPTED) 1 ' "$STALL/events.log" && break; sleep 0.2; done
+if grep -qs '^CUT 1 ' "$STALL/events.log"; then pass; else
+  fail "SIGTERM during the upload: the message is cut off, not ended with '.' and accepted truncated" "$(cat "$STALL/events.log" 2>/dev/null)"; fi
+if wait_for 40 "SELECT status = 'sent' FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id = 'big-00001'"; then pass; else
+  fail "interrupted message sent on the next try" "$(cat "$STALL/events.log" 2>/dev/null)"; fi
+expect "interrupted attempt not counted" "1" \
+  "SELECT attempts FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id = 'big-00001'"
+BIGSHA=$(q -c "SELECT encode(sha256(d.afp), 'hex') FROM afp.documents d JOIN afp.customers c ON c.id = d.customer_id WHERE c.external_id = 'big-00001'")
+ACC=$(grep '^ACCEPTED ' "$STALL/events.log" | head -n 1 | cut -d' ' -f2)
+if [ -n "$ACC" ] && [ "$($PY -c 'import email, email.policy, hashlib, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+a = [p for p in m.iter_attachments()]
+print(hashlib.sha256(a[0].get_content()).hexdigest() if len(a) == 1 else "no attachment")' "$STALL/$ACC.eml" 2>&1)" = "$BIGSHA" ]; then pass; else
+  fail "the message accepted after the interruption is complete (attachment = the document)" "$(cat "$STALL/events.log" 2>/dev/null)"; fi
+expect "all rounds: every outbox row sent on the final leader" "$((N1 + 2 * N2 + 1))" "SELECT count(*) FROM afp.outbox WHERE status = 'sent'"
 pctl list >"$WORK/list-2.txt" 2>&1 && cat "$WORK/list-2.txt"
 
 for i in 1 2; do

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends a structured field with an 8-byte EBCDIC name (or no data when name is NULL). */
+/* Appends a structured field with an 8-byte EBCDIC name of letters A-I (none when NULL). */
 static void
 field(afp_buf *b, uint32_t id, const char *name)
 {
@@ -38,18 +38,18 @@ test_unclosed(void)
     int64_t pages = -1;
 
     afp_buf_init(&b);
-    field(&b, 0xD3A8A8, "DOC");
-    field(&b, 0xD3A8AD, "GRP");
-    field(&b, 0xD3A8AF, "PA");
-    field(&b, 0xD3A9AF, "PA");
-    field(&b, 0xD3A8AF, "PB");
-    field(&b, 0xD3A9AF, "PB");
+    field(&b, 0xD3A8A8, "CAB");
+    field(&b, 0xD3A8AD, "BIG");
+    field(&b, 0xD3A8AF, "HA");
+    field(&b, 0xD3A9AF, "HA");
+    field(&b, 0xD3A8AF, "HB");
+    field(&b, 0xD3A9AF, "HB");
     CHECK(afp_page_count(b.data, b.len, &pages, &err) == AFP_OK && pages == 2);
     CHECK(afp_documents(b.data, b.len, &dl, &err) == AFP_OK);
     CHECK(dl.count == 1);
     if (dl.count == 1)
     {
-        CHECK_STR(dl.items[0].name, "GRP");
+        CHECK_STR(dl.items[0].name, "BIG");
         CHECK(dl.items[0].first_page == 1 && dl.items[0].page_count == 2 && dl.items[0].level == 1);
     }
     afp_document_list_free(&dl);
@@ -59,7 +59,7 @@ test_unclosed(void)
           dl.items[0].page_count == 2);
     afp_document_list_free(&dl);
     /* a mismatched End stays an error with its offset */
-    field(&b, 0xD3A9A8, "DOC");
+    field(&b, 0xD3A9A8, "CAB");
     CHECK(afp_documents(b.data, b.len, &dl, &err) == AFP_ERR_FORMAT && err.offset == (int64_t) b.len - 17);
     afp_document_list_free(&dl);
     /* truncated framing stays an error */
