@@ -252,6 +252,11 @@ GW_RATE="" BOSS_RATE=""
 for peer in $PEERS; do
   rates=()
   for r in $(seq "$RUNS"); do
+    # a fresh database per run: nothing left over from the previous run (pg-boss keeps
+    # completed jobs, and its start/end times are read from the job table)
+    DB=postgres q -c "DROP DATABASE IF EXISTS bench_$peer" -c "CREATE DATABASE bench_$peer" >/dev/null ||
+      die "could not recreate database bench_$peer"
+    q -c "CHECKPOINT" >/dev/null
     case $peer in
       graphile) line=$(node "$ROOT/bench/delivery/peers.js" graphile "$URL_BASE/bench_graphile" "$JOBS" "$GW_PROCS" "$GW_CONC" "$GW_LQ" "$GW_DELAY" 2>"$LOGDIR/graphile.err" | grep '^RESULT') ;;
       pgboss) line=$(node "$ROOT/bench/delivery/peers.js" pgboss "$URL_BASE/bench_pgboss" "$JOBS" "$BOSS_PROCS" "$BOSS_WORKERS" "$BOSS_BATCH" "$BOSS_POOL" 2>"$LOGDIR/pgboss.err" | grep '^RESULT') ;;

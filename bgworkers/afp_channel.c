@@ -1,6 +1,7 @@
 /*
  * afp_channel.c — the channel-worker skeleton (main loop, error recovery, claim / record helpers)
- * shared by the SMS and push workers; see afp_channel.h.
+ * shared by the email, SMS and push workers; see afp_channel.h. Also the interrupt checks every
+ * send loop uses (afp_send_should_abort, afp_send_absorb_interrupts; afp_delivery.h).
  *
  * Modelled on worker_spi and PostgreSQL's auxiliary processes: the error recovery after
  * sigsetjmp is what those do (abort the transaction, flush the error state), plus the release of
@@ -18,6 +19,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/pmsignal.h"
+#include "storage/procsignal.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -31,6 +33,7 @@
 #include "afp_ratelimit.h"
 #include "afp_send_timeout.h"
 
+volatile sig_atomic_t afp_worker_got_sigterm = false;
 MemoryContext afp_channel_batch_context = NULL;
 
 /* The channel this process runs (set by afp_channel_main). */
@@ -45,6 +48,47 @@ channel_sigterm(SIGNAL_ARGS)
     afp_worker_got_sigterm = true;
     SetLatch(MyLatch);
     errno = save_errno;
+}
+
+/*
+ * True when transfers must stop now: SIGTERM, a cancel or die request, or postmaster death.
+ * A SIGTERM or SIGINT that is pending but not handled yet (should signals ever be blocked while
+ * libcurl runs) counts too; that system call is made at most every 10 ms (libcurl calls this for
+ * every transfer on every pass, and the handlers normally set the flags above at once).
+ */
+bool
+afp_send_should_abort(void)
+{
+    static int64 last_sigpending_us = 0;
+    sigset_t    pending;
+    struct timespec ts;
+    int64       now_us;
+
+    if (afp_worker_got_sigterm)
+        return true;
+    if (InterruptPending && (QueryCancelPending || ProcDiePending))
+        return true;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now_us = (int64) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    if (now_us - last_sigpending_us >= 10000 || now_us < last_sigpending_us)
+    {
+        last_sigpending_us = now_us;
+        if (sigpending(&pending) == 0 &&
+            (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1))
+            return true;
+    }
+    return !PostmasterIsAlive();
+}
+
+/*
+ * Called between polls while sending: absorbs ProcSignalBarriers (DROP DATABASE and others wait
+ * for every backend) without waiting for the batch to end.
+ */
+void
+afp_send_absorb_interrupts(void)
+{
+    if (ProcSignalBarrierPending)
+        ProcessProcSignalBarrier();
 }
 
 /* Starts a transaction with SPI and a snapshot; see afp_channel.h. */

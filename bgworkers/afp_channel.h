@@ -1,5 +1,5 @@
 /*
- * afp_channel.h — the skeleton every channel worker (SMS, push) runs (afp_channel.c;
+ * afp_channel.h — the skeleton every channel worker (email, SMS, push) runs (afp_channel.c;
  * docs/delivery.md, "Workers").
  *
  * A channel worker describes itself with an AfpChannel (name, shared-memory role, batch-size GUC,

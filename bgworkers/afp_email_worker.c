@@ -59,8 +59,6 @@
 #include "afp_ratelimit.h"
 #include "afp_send_timeout.h"
 
-volatile sig_atomic_t afp_worker_got_sigterm = false;
-
 /* One claimed outbox row (columns of afp.email_message), copied out of SPI. */
 typedef struct EmailRow
 {
@@ -93,47 +91,6 @@ typedef struct EmailRow
     char       *ca_file;
     char       *message_id;     /* computed */
 } EmailRow;
-
-/*
- * True when transfers must stop now: SIGTERM, a cancel or die request, or postmaster death.
- * A SIGTERM or SIGINT that is pending but not handled yet (should signals ever be blocked while
- * libcurl runs) counts too; that system call is made at most every 10 ms (libcurl calls this for
- * every transfer on every pass, and the handlers normally set the flags above at once).
- */
-bool
-afp_send_should_abort(void)
-{
-    static int64 last_sigpending_us = 0;
-    sigset_t    pending;
-    struct timespec ts;
-    int64       now_us;
-
-    if (afp_worker_got_sigterm)
-        return true;
-    if (InterruptPending && (QueryCancelPending || ProcDiePending))
-        return true;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now_us = (int64) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    if (now_us - last_sigpending_us >= 10000 || now_us < last_sigpending_us)
-    {
-        last_sigpending_us = now_us;
-        if (sigpending(&pending) == 0 &&
-            (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1))
-            return true;
-    }
-    return !PostmasterIsAlive();
-}
-
-/*
- * Called between polls while sending: absorbs ProcSignalBarriers (DROP DATABASE and others wait
- * for every backend) without waiting for the batch to end.
- */
-void
-afp_send_absorb_interrupts(void)
-{
-    if (ProcSignalBarrierPending)
-        ProcessProcSignalBarrier();
-}
 
 /* Text column as a palloc'd UTF-8 C string (NULL for SQL NULL). */
 static char *

@@ -10,7 +10,8 @@
  * Which font: $AFP_CJK_FONT, else the first readable of Debian's fonts-droid-fallback
  * (DroidSansFallbackFull.ttf, about 4 MB, Chinese, Japanese and Korean) and fonts-wqy-microhei.
  * A font map entry matching the font comes first (afp_convert_fontsel.c); when nothing can be
- * read the conversion fails naming the font (afp_to_pdf), rather than showing empty boxes.
+ * read (or AFP_CJK_FONT=none) the conversion fails naming the font (afp_to_pdf), rather than
+ * showing empty boxes.
  */
 #include "afp_pdf_int.h"
 
@@ -61,6 +62,8 @@ pdf_font_cjk(pdf_fonts *fs, pdf_writer *w, char *path, size_t pathlen)
 
     if (pathlen)
         path[0] = '\0';
+    if (env && strcmp(env, "none") == 0)
+        return NULL;           /* AFP_CJK_FONT=none: no CJK font (double-byte text fails) */
     for (i = 0; i < 1 + sizeof(cjk_candidates) / sizeof(cjk_candidates[0]); i++)
     {
         const char *p = i == 0 ? env : cjk_candidates[i - 1];

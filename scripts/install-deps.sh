@@ -9,7 +9,7 @@ PKGS=(
   postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
   libtap-parser-sourcehandler-pgtap-perl
   libcurl4-openssl-dev libssl-dev zlib1g-dev libpng-dev libtiff-dev libfreetype-dev fonts-liberation
-  libzint-dev zbar-tools
+  libzint-dev zbar-tools fonts-droid-fallback
   clang libclang-rt-14-dev
   fop default-jdk-headless poppler-utils qpdf hyperfine
   python3-aiosmtpd python3-dkim

@@ -257,7 +257,7 @@ report_lines "$WORK/out.report"
 stop_sinks
 
 # ---------------------------------------------------------------- 2. kill -9 of the postmaster
-start_sinks crash --delay-ms 5
+start_sinks crash
 expect "crash backlog dispatched (2400 emails, 1200 SMS)" "3600" "SELECT public.backlog('crash', 2400, 1200, 2)"
 for round in 1 2 3; do
   SENT0=$(q -c "SELECT count(*) FROM afp.outbox WHERE status = 'sent'")

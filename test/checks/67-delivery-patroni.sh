@@ -19,7 +19,8 @@
 #  - after each round: every dispatched row is on the new leader and ends 'sent', every message
 #    reached the sink at least once, copies carry the same Message-ID (and are identical), rows
 #    already 'sent' on the standby before the switch were not sent again, duplicates were
-#    claimed again (attempts >= 2), at most one batch of them; the old leader rejoins as a
+#    claimed again (attempts >= 2, or an 'aborted' attempt recorded: a stopping worker gives its
+#    rows back uncounted), at most one batch of them; the old leader rejoins as a
 #    synchronous standby, runs no delivery worker and its log shows no worker start;
 #  - interrupted upload: pg_terminate_backend of the email worker while a 3.8 MB message is
 #    being uploaded to test/delivery/stall_smtp.py (which stops reading after DATA): the
@@ -270,7 +271,8 @@ no_workers_since() {
 # check_round PREFIX NODE: sink comparison for a drained round, read from node NODE
 check_round() {
   qn "$2" -c "SELECT coalesce(json_agg(json_build_object('key', o.idempotency_key, 'status', o.status, 'attempts', o.attempts,
-        'recipient', o.recipient, 'subject', o.payload->>'subject', 'pmid', o.provider_message_id)), '[]')
+        'recipient', o.recipient, 'subject', o.payload->>'subject', 'pmid', o.provider_message_id,
+        'aborted', (SELECT count(*) FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.outcome = 'aborted'))), '[]')
         FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id WHERE c.external_id LIKE '$1-%'" >"$WORK/rows-$1.json"
   $PY "$ROOT/test/delivery/patroni_sink_check.py" "$1" "$SINK" "$WORK/rows-$1.json" "$WORK/dispatched-$1" "$WORK/before-$1" \
     "$BATCH" >"$WORK/check-$1.out" 2>&1
@@ -308,7 +310,7 @@ else
 fi
 expect "round 1: delivery events on node2 for every row" "0" \
   "SELECT count(*) FROM afp.outbox o WHERE NOT EXISTS (SELECT 1 FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.outcome = 'sent')"
-if wait_rest 90 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
+if wait_rest 150 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
   pass; echo "round 1: node1 back as synchronous standby $((SECONDS - T0)) s after the crash"
 else
   fail "old leader node1 rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni1.log")"
@@ -344,7 +346,7 @@ if wait_for 120 "SELECT count(*) = 0 FROM afp.outbox WHERE status <> 'sent'"; th
 else
   fail "node1 drains the rest after the switchover" "$(q -c "SELECT status, count(*), max(last_error) FROM afp.outbox GROUP BY 1")"
 fi
-if wait_rest 90 2 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
+if wait_rest 150 2 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
   pass; else fail "node2 rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni2.log")"; fi
 if [ "$(workers 2)" = 0 ]; then pass; else fail "demoted node2 runs no afp worker" "$(workers 2)"; fi
 no_workers_since 2 "$MARK" "demoted node2 started no delivery worker"
@@ -383,7 +385,7 @@ else
 fi
 MARK=$(wc -l <"$LOGDIR/patroni1.log")
 start_patroni 1
-if wait_rest 120 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
+if wait_rest 150 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
   pass; echo "round 3: node1 back as synchronous standby $((SECONDS - T0)) s after the node loss"
 else
   fail "node1 restarted after the node loss rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni1.log")"
