@@ -185,7 +185,7 @@ pdfw_stream2(pdf_writer *w, int num, const char *dict, const uint8_t *pre, size_
              const uint8_t *data, size_t n, int flate, const char *filter)
 {
     int deflated = 0;
-    char sub[512];
+    char sub[2048];
 
     dict = pdfa_stream_dict(w, dict, sub, sizeof(sub));    /* before zbuf is used */
     if (flate && w->compress && npre + n > 64 && z_compress(w, pre, npre, data, n) &&

@@ -305,14 +305,16 @@ pdfa_cmyk_space(pdf_writer *w)
 }
 
 /* Rewrites a stream dictionary naming "/ColorSpace /DeviceCMYK" to use the DeviceN space into
- * sub (n bytes); returns dict unchanged when it names no DeviceCMYK or PDF/A is off. */
+ * sub (n bytes); returns dict unchanged when it names no DeviceCMYK, PDF/A is off, or the
+ * rewritten dictionary would not fit (stream dictionaries are a few hundred bytes; the
+ * writer's buffer is 2 KB, and pdfa_check.py would report a DeviceCMYK left in place). */
 const char *
 pdfa_stream_dict(pdf_writer *w, const char *dict, char *sub, size_t n)
 {
     static const char key[] = "/ColorSpace /DeviceCMYK";
     const char *p;
 
-    if (!w->pdfa || dict == NULL || (p = strstr(dict, key)) == NULL)
+    if (!w->pdfa || dict == NULL || (p = strstr(dict, key)) == NULL || strlen(dict) + 24 > n)
         return dict;
     snprintf(sub, n, "%.*s/ColorSpace %d 0 R%s", (int) (p - dict), dict, pdfa_cmyk_space(w),
              p + sizeof(key) - 1);

@@ -24,21 +24,26 @@ PGBIN=${AFP_PGBIN:-/usr/lib/postgresql/15/bin}
 PGPORT_D=${AFP_SCALE_PGPORT:-54401}
 PY=/usr/bin/python3
 # sink and simulator ports: free ones of 54406-54420 unless given
-PORTS=$($PY "$ROOT/test/delivery/free_ports.py" 2 54406 54420) || PORTS="54406 54407"
-SMTP_PORT=${AFP_SCALE_SMTP_PORT:-${PORTS% *}}
-SIM_PORT=${AFP_SCALE_SIM_PORT:-${PORTS#* }}
+PORTS=$($PY "$ROOT/test/delivery/free_ports.py" 4 54406 54420) || PORTS="54406 54407 54408 54409"
+read -r p1 p2 p3 p4 <<<"$PORTS"
+SMTP_PORT=${AFP_SCALE_SMTP_PORT:-$p1}
+SIM_PORT=${AFP_SCALE_SIM_PORT:-$p2}
+FCM_PORT=${AFP_SCALE_FCM_PORT:-$p3}
+APNS_PORT=${AFP_SCALE_APNS_PORT:-$p4}
+NODE=${AFP_NODE:-node}
 N=${AFP_SCALE_N:-10000}
 SEED=${AFP_SCALE_SEED:-$(date +%s)}
 BASE=$ROOT/build/accept-scale
 DATA=$BASE/data SOCK=$BASE/sock LOGDIR=$BASE/log SINK=$BASE/sink SIMDIR=$BASE/sim WORK=$BASE/work
-SINK_PID="" SIM_PID=""
+SINK_PID="" SIM_PID="" PUSH_PID="" PUSHDIR=""
 
 . "$ROOT/test/delivery/lib.sh"
 
 stop_all() {
   [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
   [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
-  SINK_PID="" SIM_PID=""
+  [ -n "$PUSH_PID" ] && kill "$PUSH_PID" 2>/dev/null && wait "$PUSH_PID" 2>/dev/null
+  SINK_PID="" SIM_PID="" PUSH_PID=""
   if [ -f "$DATA/postmaster.pid" ]; then as_owner "$PGBIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null 2>&1; fi
 }
 trap stop_all EXIT
@@ -76,6 +81,8 @@ afp.email_batch_size = 100
 afp.email_concurrency = 8
 afp.sms_batch_size = 100
 afp.sms_concurrency = 16
+afp.push_batch_size = 100
+afp.push_concurrency = 16
 afp.max_attempts = 6
 afp.retry_base_ms = 200
 afp.retry_max_ms = 1000
@@ -95,17 +102,62 @@ for _ in $(seq 50); do [ -f "$SINK/ready" ] && [ -f "$SIMDIR/ready" ] && break; 
 [ -f "$SINK/ready" ] || { fail "setup" "SMTP sink did not start: $(cat "$LOGDIR/sink.log")"; finish; }
 [ -f "$SIMDIR/ready" ] || { fail "setup" "SMS simulator did not start: $(cat "$LOGDIR/sim.log")"; finish; }
 
+# push: with the push worker installed (and Node for test/delivery/push_sim.js), customers get
+# push tokens too: FCM for android, APNs (HTTP/2, TLS) for ios, keys made here with openssl
+if grep -qs push_claim "$SHAREDIR"/extension/afp--*.sql && command -v "$NODE" >/dev/null &&
+   [ -f "$ROOT/test/delivery/push_sim.js" ]; then
+  PUSHDIR=$BASE/push KEYS=$BASE/keys
+  mkdir -p "$PUSHDIR" "$KEYS"
+  if ! { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KEYS/sa.pem" &&
+         openssl pkey -in "$KEYS/sa.pem" -pubout -out "$KEYS/sa.pub" &&
+         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$KEYS/apns.p8" &&
+         openssl pkey -in "$KEYS/apns.p8" -pubout -out "$KEYS/apns.pub" &&
+         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+           -keyout "$KEYS/tls.key" -out "$KEYS/tls.crt" -subj /CN=localhost \
+           -addext "subjectAltName=DNS:localhost,IP:127.0.0.1"; } >"$LOGDIR/openssl.log" 2>&1; then
+    fail "setup" "openssl: $(tail -n 5 "$LOGDIR/openssl.log")"; finish
+  fi
+  chmod 755 "$KEYS"; chmod 644 "$KEYS"/*
+  cat >"$WORK/push_sim.json" <<EOF2
+{"fcm_port": $FCM_PORT, "apns_port": $APNS_PORT,
+ "client_email": "afp-sender@afp-test.iam.gserviceaccount.com", "sa_public_key": "$KEYS/sa.pub",
+ "project_id": "afp-test", "apns_public_key": "$KEYS/apns.pub", "key_id": "KEY1234567",
+ "team_id": "TEAM123456", "topic": "com.example.bank", "tls_cert": "$KEYS/tls.crt", "tls_key": "$KEYS/tls.key"}
+EOF2
+  (cd "$BASE" && exec "$NODE" "$ROOT/test/delivery/push_sim.js" "$WORK/push_sim.json" "$PUSHDIR" >"$LOGDIR/push_sim.log" 2>&1) &
+  PUSH_PID=$!
+  for _ in $(seq 50); do [ -f "$PUSHDIR/ready" ] && break; sleep 0.1; done
+  [ -f "$PUSHDIR/ready" ] || { fail "setup" "push simulator did not start: $(cat "$LOGDIR/push_sim.log")"; finish; }
+  export AFP_PUSH_WORKER=1
+  echo "push: push worker installed; FCM simulator on $FCM_PORT, APNs on $APNS_PORT"
+else
+  echo "push: no push worker or no node: push tokens only where push falls back"
+fi
+
 # ---------------------------------------------------------------- data (generated, seed printed)
 echo "seed $SEED (AFP_SCALE_SEED=$SEED reproduces the data), $N customers"
 $PY "$ROOT/test/delivery/scale_model.py" gen "$WORK" "$N" "$SEED" || { fail "setup" "scale_model.py gen failed"; finish; }
 [ "$(id -u)" -eq 0 ] && chown postgres: "$WORK"/*.csv
-if ! q -v smtp_port="$SMTP_PORT" -v sim_port="$SIM_PORT" -v work="$WORK" >"$WORK/setup.out" 2>&1 <<'SQL'
+if ! q -v smtp_port="$SMTP_PORT" -v sim_port="$SIM_PORT" -v work="$WORK" -v fcm_port="$FCM_PORT" -v apns_port="$APNS_PORT" \
+       -v keys="${KEYS:-}" -v push="$([ -n "$PUSHDIR" ] && echo true || echo false)" >"$WORK/setup.out" 2>&1 <<'SQL'
 CREATE EXTENSION afp;
 INSERT INTO afp.providers (name, channel, kind, endpoint, config) VALUES
   ('sink', 'email', 'smtp', 'smtp://127.0.0.1:' || :'smtp_port', '{"from": "Example Bank <statements@bank.example>"}');
 INSERT INTO afp.providers (name, channel, kind, endpoint, config, secret) VALUES
   ('twsim', 'sms', 'http', 'http://127.0.0.1:' || :'sim_port' || '/2010-04-01', '{"from": "+15005550006"}',
    '{"account_sid": "ACtest", "auth_token": "sim-auth-token"}');
+\if :push
+INSERT INTO afp.providers (name, channel, kind, endpoint, config, secret) VALUES
+  ('fcmsim', 'push', 'http', 'http://127.0.0.1:' || :'fcm_port', '{"service": "fcm"}',
+   jsonb_build_object('service_account', jsonb_build_object(
+       'type', 'service_account', 'project_id', 'afp-test',
+       'client_email', 'afp-sender@afp-test.iam.gserviceaccount.com',
+       'private_key', pg_read_file(:'keys' || '/sa.pem'),
+       'token_uri', 'http://127.0.0.1:' || :'fcm_port' || '/token'))),
+  ('apnssim', 'push', 'http', 'https://localhost:' || :'apns_port',
+   jsonb_build_object('service', 'apns', 'topic', 'com.example.bank', 'ca_file', :'keys' || '/tls.crt'),
+   jsonb_build_object('key_id', 'KEY1234567', 'team_id', 'TEAM123456', 'private_key', pg_read_file(:'keys' || '/apns.p8')));
+\endif
 UPDATE afp.quiet_hours SET starts_at = '21:00', ends_at = '08:00',
        action = CASE channel WHEN 'push' THEN 'fallback' ELSE 'defer' END;
 INSERT INTO afp.message_templates (document_type, channel, locale, subject, body_text, body_html) VALUES
@@ -172,7 +224,7 @@ q -c "SELECT json_agg(to_jsonb(o) || jsonb_build_object('first_next_attempt_at',
 q -c "SELECT coalesce(json_agg(s), '[]') FROM afp.suppressions s" >"$WORK/suppressions_after.json"
 
 # ---------------------------------------------------------------- independent comparison
-$PY "$ROOT/test/delivery/scale_model.py" check "$WORK" "$SINK" "$SIMDIR" >"$WORK/check.out" 2>&1
+$PY "$ROOT/test/delivery/scale_model.py" check "$WORK" "$SINK" "$SIMDIR" $PUSHDIR >"$WORK/check.out" 2>&1
 grep '^INFO' "$WORK/check.out" | sed 's/^INFO //'
 while IFS= read -r line; do
   case "$line" in OK\ *) pass ;; FAIL\ *) fail "${line#FAIL }" ;; esac
@@ -183,7 +235,6 @@ grep -q Traceback "$WORK/check.out" && fail "scale_model.py check finished" "$(t
 # ---------------------------------------------------------------- bookkeeping in SQL
 expect "outbox rows = dispatched rows + channel-fallback rows" "0" \
   "SELECT count(*) FROM afp.outbox o FULL JOIN public.dispatched d ON d.id = o.id WHERE o.id IS NULL OR (d.id IS NULL AND o.fallback_of IS NULL)"
-expect "no push row (no push worker): push preferences fell back" "0" "SELECT count(*) FROM afp.outbox WHERE channel = 'push'"
 expect "one 'sent' event per sent row" "0" \
   "SELECT count(*) FROM afp.outbox o WHERE status = 'sent'
       AND (SELECT count(*) FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.outcome = 'sent') <> 1"
@@ -199,7 +250,7 @@ expect "dead_letters = the dead rows, each with a reason" "t" \
 expect "delivery_report adds up to the outbox" "t" \
   "SELECT sum(messages) = (SELECT count(*) FROM afp.outbox) FROM afp.delivery_report"
 expect "afp_delivery_workers() counted every sent row" "t" \
-  "SELECT sum(sent) = (SELECT count(*) FROM afp.outbox WHERE status = 'sent') FROM afp_delivery_workers() WHERE role IN ('email', 'sms')"
+  "SELECT sum(sent) = (SELECT count(*) FROM afp.outbox WHERE status = 'sent') FROM afp_delivery_workers() WHERE role IN ('email', 'sms', 'push')"
 q -c "SELECT channel || ' ' || status || ': ' || count(*) || ' rows, ' || sum(attempts) || ' attempts' FROM afp.outbox GROUP BY channel, status ORDER BY 1" |
   sed 's/^/outbox: /'
 

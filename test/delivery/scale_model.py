@@ -46,6 +46,7 @@ TEMPLATES = {
                      "<!DOCTYPE html><html><body><p>Hello {{name}},</p><p>your {{document_type}} (document "
                      "{{document_id}}) is attached.</p></body></html>"),
     ("sms", "*"): (None, "Your {{document_type}} is ready (document {{document_id}}).", None),
+    ("push", "*"): ("New {{document_type}}", "Your {{document_type}} is ready.", None),
     ("email", "de"): ("Ihr {{document_type}} {{index.Month}} ist bereit",
                       "Hallo {{name}}\n\nKonto {{index.Account}}\n",
                       "<p>Hallo {{name}}</p><p>Konto {{index.Account}}</p>"),
@@ -157,13 +158,19 @@ def gen(work, n, seed):
             elif s < 0.05:
                 supps.append({"channel": "sms", "address": number, "reason": "manual",
                               "created_days": -20, "expires_days": -2})
-        # push tokens: without a push worker only where push is sure to be quiet (fallback) or
-        # unverified, so no push row can be chosen
+        # push tokens "<platform>-<scenario>-<n>" (push_sim.js scenarios: 2 % unregistered, 3 %
+        # 429 + Retry-After once, 17 % 500 once); without a push worker only where push is sure to
+        # be quiet (fallback) or unverified, so no push row can be chosen
         if rnd.random() < 0.3:
-            quiet, _, _ = quiet_state("push", tz, now)
-            verified = push_worker or (quiet and minutes_to_boundary(tz, now) > 20)
-            add("push", "tok-%d-%s" % (i, hashlib.md5(str(i).encode()).hexdigest()), verified,
-                rnd.choice(["ios", "android"]))
+            platform = rnd.choice(["ios", "android"])
+            if push_worker:
+                r = rnd.random()
+                sc = "unreg" if r < 0.02 else "r429" if r < 0.05 else "r500" if r < 0.22 else "ok"
+                verified = rnd.random() >= 0.1
+            else:
+                quiet, _, _ = quiet_state("push", tz, now)
+                sc, verified = "ok", quiet and minutes_to_boundary(tz, now) > 20
+            add("push", "%s-%s-%d" % (platform, sc, i), verified, platform)
         # the document
         afp = b"\x5a" + rnd.randbytes(rnd.randint(20, 120))
         pdf = None
@@ -241,6 +248,8 @@ class Rules:
         if ch == "email":
             payload = {"subject": render(tpl[0], vars_), "text": render(tpl[1], vars_),
                        "html": render(tpl[2], vars_, True)}
+        elif ch == "push":
+            payload = {"title": render(tpl[0], vars_), "body": render(tpl[1], vars_), "platform": usable[0]["platform"]}
         else:
             payload = {"text": render(tpl[1], vars_)}
         return {"doc": d["id"], "channel": ch, "recipient": usable[0]["address"],
@@ -279,6 +288,8 @@ def permanent(e):
     """True when the sinks answer this recipient with a permanent error (bounce/reject/400)."""
     if e["channel"] == "email":
         return e["recipient"].split("@")[0].lower().startswith(("bounce", "reject"))
+    if e["channel"] == "push":
+        return "-unreg-" in e["recipient"]
     return e["channel"] == "sms" and e["recipient"].endswith("4")
 
 
@@ -287,7 +298,7 @@ def ts(s):
     return dt.datetime.fromisoformat(s)
 
 
-def check(work, sinkdir, simdir):
+def check(work, sinkdir, simdir, pushdir=None):
     """Compares the outbox and both sinks with the expectations; prints OK/FAIL lines."""
     model = json.load(open(os.path.join(work, "model.json")))
     now = ts(open(os.path.join(work, "t0")).read().strip())
@@ -503,8 +514,44 @@ def check(work, sinkdir, simdir):
         print("INFO 429 retries: second request %.2f..%.2f s after Retry-After expired" % (
             min(g[0] for g in gaps), max(g[0] for g in gaps)))
 
+    # 5. the push simulator (FCM for android, APNs for ios)
+    pushes = [k for k in both if k[1] == "push"]
+    if pushdir is None:
+        result("no push row without a push worker", pushes, len(both))
+        return
+    preqs = [json.loads(l) for l in open(os.path.join(pushdir, "requests.jsonl"))
+             if '"svc":"fcm"' in l.replace(" ", "") or '"svc":"apns"' in l.replace(" ", "")]
+    by_pkey = {}
+    for r in preqs:
+        by_pkey.setdefault(r.get("data_key"), []).append(r)
+    perm_p = [k for k in pushes if permanent(exp[k])]
+    ok_p = [k for k in pushes if k not in perm_p]
+    svc = lambda k: "apns" if exp[k]["payload"]["platform"] == "ios" else "fcm"
+    bad = [k for k in ok_p if rows[k]["status"] != "sent"]
+    result("push rows sent (transient faults retried)", bad, len(ok_p),
+           [(k, rows[k]["status"], rows[k]["attempts"], rows[k]["last_error"]) for k in bad[:5]])
+    bad = [k for k in ok_p if [r["token"] for r in by_pkey.get(exp[k]["key"], []) if r["status"] == 200] != [exp[k]["recipient"]]
+           or any(r["svc"] != svc(k) or not r["auth_ok"] for r in by_pkey.get(exp[k]["key"], []))]
+    result("every push accepted once, by the platform's service, token as the rules say, authenticated", bad, len(ok_p),
+           [(k, [(r["svc"], r["status"], r["token"]) for r in by_pkey.get(exp[k]["key"], [])]) for k in bad[:3]])
+    flt = [k for k in ok_p if "-r429-" in exp[k]["recipient"] or "-r500-" in exp[k]["recipient"]]
+    bad = [k for k in flt if len(by_pkey.get(exp[k]["key"], [])) != 2 or rows[k]["attempts"] != 2]
+    result("faulted pushes (429 / 500 once): two requests, sent on the second attempt", bad, len(flt),
+           [(k, [r["status"] for r in by_pkey.get(exp[k]["key"], [])], rows[k]["attempts"]) for k in bad[:3]])
+    gaps = [(v[1]["t"] - v[0]["t"], k) for k in flt if "-r429-" in exp[k]["recipient"]
+            for v in [by_pkey.get(exp[k]["key"], [])] if len(v) == 2]
+    result("push Retry-After (2 s) respected", [g for g in gaps if g[0] < 2.0], len(gaps))
+    bad = [k for k in perm_p if rows[k]["status"] != "dead" or not (rows[k]["last_code"] or "").startswith(("404", "410"))
+           or not any(s["channel"] == "push" and s["address"] == exp[k]["recipient"] for s in supp_after)]
+    result("unregistered tokens: dead (404 UNREGISTERED / 410) + suppression", bad, len(perm_p),
+           [(k, rows[k]["status"], rows[k]["last_code"]) for k in bad[:3]])
+    keys = {exp[k]["key"] for k in pushes}
+    result("no push request for an unknown key", [r["data_key"] for r in preqs if r["data_key"] not in keys], len(preqs))
+    print("INFO push: %d rows (%d fallback), %d faulted once, %d unregistered" % (
+        len(pushes), sum(1 for k in pushes if exp[k]["fallback_of"]), len(flt), len(perm_p)))
+
 if __name__ == "__main__":
     if sys.argv[1] == "gen":
         gen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        check(sys.argv[2], sys.argv[3], sys.argv[4])
+        check(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
