@@ -147,6 +147,7 @@ DB=postgres q -c "CREATE DATABASE afp" -c "CREATE DATABASE bench_graphile" -c "C
 URL_BASE="postgres://postgres@127.0.0.1:$PGPORT"
 
 # ---------------------------------------------------------------- afp data
+if [ "${BENCH_SKIP_AFP:-0}" != 1 ]; then
 openssl genrsa -out "$WORK/dkim.key" 2048 2>/dev/null || die "openssl genrsa"
 PDFHEX=$(od -An -v -tx1 "$WORK/letter.pdf" | tr -d ' \n')
 AFPHEX=$(od -An -v -tx1 "$WORK/letter.afp" | tr -d ' \n')
@@ -185,6 +186,7 @@ for _ in $(seq 100); do
 done
 [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'afp email worker'")" -ge 1 ] ||
   die "no email worker running: $(tail -n 20 "$LOGDIR/postgres.log")"
+fi
 
 # run_afp RUN: one drain; sets RUN_RATE, RUN_SECS, RUN_SINK_CPU, RUN_WORKER_CPU.
 run_afp() {

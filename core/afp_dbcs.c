@@ -533,9 +533,15 @@ afp_text_options_parse(afp_text_options *o, const char *json, size_t len, afp_er
         else if (strcmp(k, "missing") == 0)
             st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
                                "options.missing: expected \"error\", \"warn\" or \"ignore\"");
+        else if (strcmp(k, "includes") == 0 &&
+                 (v->type == AFP_JSON_TRUE || v->type == AFP_JSON_FALSE))
+            o->no_includes = v->type == AFP_JSON_FALSE;
+        else if (strcmp(k, "includes") == 0)
+            st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
+                               "options.includes: expected true or false");
         else
             st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "options: unknown key \"%.100s\" "
-                               "(known: code_pages, missing)", k);
+                               "(known: code_pages, missing, includes)", k);
     }
     afp_json_free(root);
     return st;

@@ -58,11 +58,14 @@ typedef struct afp_text_options {
     size_t ncode_pages, capcode_pages;
     int missing;                    /* 0 error (default), 1 warn, 2 ignore: characters a code
                                      * page cannot map */
+    int no_includes;                /* {"includes": false}: no text of IPO overlays / IPS page
+                                     * segments (afp_text_include.c) */
     void (*warning)(void *ctx, const char *message);
     void *cb_ctx;
 } afp_text_options;
 
-/* Reads {"code_pages": {...}, "missing": "error"|"warn"|"ignore"}; other keys fail with
+/* Reads {"code_pages": {...}, "missing": "error"|"warn"|"ignore", "includes": true|false};
+ * other keys fail with
  * AFP_ERR_ARGUMENT. */
 afp_status afp_text_options_parse(afp_text_options *o, const char *json, size_t len,
                                   afp_error *err);

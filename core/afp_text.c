@@ -587,6 +587,7 @@ page_begin(afp_text_ctx *ctx)
     ctx->nsegs = 0;
     ctx->nruns = 0;
     ctx->text.len = 0;
+    ctx->pgd_upi_x = ctx->pgd_upi_y = 0;
 }
 
 /* Ends a page: decodes pending text and writes the page's lines. */
@@ -696,6 +697,12 @@ walk(afp_text_ctx *ctx, afp_error *err)
             afp_ptoca_append(ctx, &sf);
             continue;
         }
+        if (sf.id == 0xD3AFD8 || sf.id == 0xD3AF5F)    /* IPO, IPS (afp_text_include.c) */
+        {
+            if ((st = afp_text_include(ctx, &sf, err)) != AFP_OK)
+                return st;
+            continue;
+        }
         /* Font maps and descriptors count in the page's AEG and in a text object's OEG; those
          * of other objects (graphics, bar codes) do not apply to the presentation text. */
         scope = depth > 0 && stack[depth - 1] == 0xC9 ? 1
@@ -732,6 +739,10 @@ walk(afp_text_ctx *ctx, afp_error *err)
                     ctx->page_ptd_id = sf.id;
                 }
                 break;
+            case 0xD3A6AF:     /* PGD: units of include offsets */
+                if (scope == 1)
+                    afp_text_set_pgd(ctx, sf.data, sf.data_len);
+                break;
             default:
                 break;
         }
@@ -753,6 +764,7 @@ afp_text_ctx_free(afp_text_ctx *ctx)
     afp_free(ctx->runs);
     afp_buf_free(&ctx->ptx);
     afp_buf_free(&ctx->text);
+    afp_text_include_free(ctx);
 }
 
 /* Prepares a context over buf[0..len). */
@@ -813,6 +825,7 @@ afp_extract_text_opts(const uint8_t *buf, size_t len, const afp_text_options *o,
         ctx.missing = o->missing;
         ctx.warn = o->warning;
         ctx.warn_ctx = o->cb_ctx;
+        ctx.no_includes = o->no_includes;
     }
     st = afp_text_collect_resources(&ctx, err);
     if (st == AFP_OK)

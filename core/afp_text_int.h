@@ -119,6 +119,12 @@ typedef struct afp_text_ctx {
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
     int64_t unmapped;               /* characters replaced so far */
+    /* includes of overlays and page segments (afp_text_include.c) */
+    int no_includes;                /* "includes": false — IPO/IPS contribute no text */
+    int inc_depth;                  /* includes being extracted */
+    double org_x, org_y;            /* include origin on the page, inches */
+    double pgd_upi_x, pgd_upi_y;    /* PGD units per inch of the page/overlay, 0 = none seen */
+    struct afp_text_res_index *res_index;   /* overlays/page segments of the file, or NULL */
 } afp_text_ctx;
 
 /* afp_text.c */
@@ -134,6 +140,14 @@ afp_status afp_text_collect_resources(afp_text_ctx *ctx, afp_error *err);
 uint32_t afp_gcgid_unicode(const uint8_t *gcgid);
 /* Applies an MCF-2 (X'D3AB8A') or MCF-1 (X'D3B18A') to ctx->fonts. */
 void afp_text_map_fonts(afp_text_ctx *ctx, const afp_sf *sf);
+
+/* afp_text_include.c */
+/* IPO or IPS: decodes the included overlay's / page segment's text at the include's offset. */
+afp_status afp_text_include(afp_text_ctx *ctx, const afp_sf *sf, afp_error *err);
+/* Records the units of a PGD of the current page or overlay. */
+void afp_text_set_pgd(afp_text_ctx *ctx, const uint8_t *d, size_t n);
+/* Releases the resource index. */
+void afp_text_include_free(afp_text_ctx *ctx);
 
 /* afp_ptoca.c */
 void afp_ptoca_append(afp_text_ctx *ctx, const afp_sf *sf);

@@ -72,7 +72,9 @@ DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create data
 
 smtp-sink -c -4 -u nobody "127.0.0.1:$SMTP_PORT" 256 >"$LOGDIR/sink.out" 2>"$LOGDIR/sink.err" &
 SINK_PID=$!
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && break; sleep 0.1; done
+sink_up=""
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && { sink_up=1; break; }; sleep 0.1; done
+[ -n "$sink_up" ] && kill -0 "$SINK_PID" 2>/dev/null || { fail "setup" "smtp-sink did not start: $(cat "$LOGDIR/sink.err")"; finish; }
 
 "$ROOT/bin/afp" generate "$ROOT/examples/letter/template.json" "$ROOT/examples/letter/data.json" \
   -o "$WORK/letter.afp" --resources "$ROOT/examples/resources" >/dev/null 2>&1 &&

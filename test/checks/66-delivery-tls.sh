@@ -87,6 +87,9 @@ afp.retry_base_ms = 200
 afp.retry_max_ms = 500
 afp.smtp_timeout_ms = 5000
 afp.http_timeout_ms = 5000
+# every provider here is one of the same channel: no automatic failover between them (a case
+# must end at its own provider; failover is 63-delivery-rate-failover's subject)
+afp.failover_threshold = 100000
 EOF2
 as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null ||
   { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }

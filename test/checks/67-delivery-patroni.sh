@@ -65,13 +65,27 @@ workers() { DB=postgres qn "$1" -c "SELECT count(*) FROM pg_stat_activity WHERE 
 pctl() { HOME=$BASE/home patronictl -c "$BASE/node1.yml" "$@"; }
 
 # start_patroni NODE: Patroni as the postgres OS user (setpriv execs: $! is Patroni's pid);
-# without PGPASSWORD, which would override the passwords Patroni passes to pg_basebackup
+# without PGPASSWORD, which would override the passwords Patroni passes to pg_basebackup.
+# Waits until its REST API answers; the ports lie in the ephemeral range, so an outgoing
+# connection may hold the REST port for a moment: Patroni then exits at once and is started again
 start_patroni() {
-  local asuser=()
+  local asuser=() try
   [ "$(id -u)" -eq 0 ] && asuser=(setpriv --reuid=postgres --regid=postgres --init-groups)
-  (cd "$BASE" && exec "${asuser[@]}" \
-     env -u PGPASSWORD HOME="$BASE/home" PATH="$PGBIN:/usr/bin:/bin" patroni "$BASE/node$1.yml" >>"$LOGDIR/patroni$1.log" 2>&1) &
-  PAT_PID[$1]=$!
+  for try in 1 2 3 4 5; do
+    (cd "$BASE" && exec "${asuser[@]}" \
+       env -u PGPASSWORD HOME="$BASE/home" PATH="$PGBIN:/usr/bin:/bin" patroni "$BASE/node$1.yml" >>"$LOGDIR/patroni$1.log" 2>&1) &
+    PAT_PID[$1]=$!
+    for _ in $(seq 100); do
+      [ "$(rest "$1" /patroni)" != 000 ] && return 0
+      kill -0 "${PAT_PID[$1]}" 2>/dev/null || break
+      sleep 0.2
+    done
+    wait "${PAT_PID[$1]}" 2>/dev/null
+    PAT_PID[$1]=""
+    echo "node$1: Patroni exited at start (try $try): $(grep -m 1 -o 'Address already in use' "$LOGDIR/patroni$1.log")"
+    sleep 1
+  done
+  fail "Patroni node$1 starts" "$(tail -n 5 "$LOGDIR/patroni$1.log")"; finish
 }
 # stop_patroni NODE: SIGTERM (Patroni stops its PostgreSQL), SIGKILL after 40 s
 stop_patroni() {
