@@ -338,9 +338,9 @@ show_byte(afp_text_ctx *ctx, pt_state *s, uint8_t c, int64_t off, afp_error *err
 
     if (f->dcp != NULL)
         return show_dbcs(ctx, s, f, c, off, err);
-    if (ctx->vis != NULL && f->dbcs)
+    if (f->dbcs)
     {
-        /* two-byte code points (UTF-16BE) */
+        /* two-byte code points (UTF-16BE): data-object fonts mapped by an MDR */
         uint32_t code;
 
         if (s->lead < 0)
@@ -350,7 +350,11 @@ show_byte(afp_text_ctx *ctx, pt_state *s, uint8_t c, int64_t off, afp_error *err
         }
         code = ((uint32_t) s->lead << 8) | c;
         s->lead = -1;
-        visit_char(ctx, s, code, (code >= 0xD800 && code <= 0xDFFF) ? 0xFFFD : code);
+        if (ctx->vis != NULL)
+            visit_char(ctx, s, code, (code >= 0xD800 && code <= 0xDFFF) ? 0xFFFD : code);
+        else
+            collect_char(ctx, s, (code >= 0xD800 && code <= 0xDFFF) ? 0xFFFD : code,
+                         code == 0x0020 || code == 0x00A0, 0);
         return AFP_OK;
     }
     u = f->icp ? f->icp->map[c] : afp_codepage_to_unicode(f->cp, c);

@@ -713,6 +713,7 @@ walk(afp_text_ctx *ctx, afp_error *err)
         {
             case 0xD3AB8A:     /* MCF-2 */
             case 0xD3B18A:     /* MCF-1 */
+            case 0xD3ABC3:     /* MDR: data-object fonts (afp_text_include.c) */
                 if (scope == 2 && !ctx->obj_fonts)
                 {
                     /* text-object fonts hold until its EPT */
@@ -721,8 +722,10 @@ walk(afp_text_ctx *ctx, afp_error *err)
                 }
                 if (sf.id == 0xD3AB8A)
                     parse_mcf2(ctx, sf.data, sf.data_len);
-                else
+                else if (sf.id == 0xD3B18A)
                     parse_mcf1(ctx, sf.data, sf.data_len);
+                else
+                    afp_text_map_mdr(ctx, &sf);
                 break;
             case 0xD3B19B:     /* PTD-2 */
             case 0xD3A69B:     /* PTD-1 */

@@ -11,7 +11,7 @@
  * An included resource's text is decoded at the include's position: the IPO/IPS offsets (units
  * of the including page's or overlay's PGD, 1440 per inch when it has none) are added to the
  * positions of its runs, so that reading order puts the text where it is printed. The overlay's
- * own environment (MCF, PGD, PTD of its AEG) applies inside it; a page segment uses the fonts and
+ * own environment (MCF/MDR, PGD, PTD of its AEG) applies inside it; a page segment uses the fonts and
  * text descriptor of the including page. Overlay rotation (IPO X'2D' bytes 14-15) is not applied.
  * An include loop (a resource including itself, directly or through others) is a format error
  * at the offset of the include; nesting deeper than TEXT_MAX_INCLUDE is a limit error.
@@ -149,6 +149,53 @@ afp_text_set_pgd(afp_text_ctx *ctx, const uint8_t *d, size_t n)
     ctx->pgd_upi_y = axis_upi(d[1], ((unsigned) d[4] << 8) | d[5]);
 }
 
+/* MDR (X'D3ABC3') in an AEG or a text object's OEG: a repeating group with a data-object font
+ * descriptor (X'8B') maps its local ID (X'24', or an FQN X'BE' of length 5) to a data-object
+ * font (TrueType/OpenType), whose text is UTF-16BE. Other groups are ignored. */
+void
+afp_text_map_mdr(afp_text_ctx *ctx, const afp_sf *sf)
+{
+    const uint8_t *d = sf->data;
+    size_t n = sf->data_len, pos = 0;
+
+    while (pos + 2 <= n)
+    {
+        size_t rgl = ((size_t) d[pos] << 8) | d[pos + 1], q = 2;
+        int lid = -1, vfs = 0, font = 0;
+
+        if (rgl < 2 || rgl > n - pos)
+            break;
+        while (q + 2 <= rgl)
+        {
+            const uint8_t *t = d + pos + q;
+            size_t tl = t[0];
+
+            if (tl < 2 || q + tl > rgl)
+                break;
+            if (t[1] == 0x02 && tl == 5 && t[2] == 0xBE && lid < 0)
+                lid = t[4];
+            else if (t[1] == 0x24 && tl >= 4)
+                lid = t[3];
+            else if (t[1] == 0x8B && tl >= 6)
+            {
+                font = 1;
+                vfs = (t[4] << 8) | t[5];
+            }
+            q += tl;
+        }
+        if (font && lid >= 0)
+        {
+            afp_font_ref *f = &ctx->fonts[lid];
+
+            *f = ctx->deffont;
+            f->dbcs = 1;
+            f->fds_size20 = vfs > 0 ? vfs : 200;
+            f->size10 = f->fds_size20 / 2;
+        }
+        pos += rgl;
+    }
+}
+
 /* Text units per inch of the descriptor the pending text object uses (as afp_ptoca.c). */
 static double
 text_upi(const afp_text_ctx *ctx)
@@ -264,14 +311,17 @@ walk_resource(afp_text_ctx *ctx, const text_res *res, afp_error *err)
               : (depth > 1 && stack[depth - 1] == 0xC7 && stack[depth - 2] == 0x9B) ? 2 : 0;
         if (scope == 0)
             continue;
-        if (sf.id == 0xD3AB8A || sf.id == 0xD3B18A)
+        if (sf.id == 0xD3AB8A || sf.id == 0xD3B18A || sf.id == 0xD3ABC3)
         {
             if (scope == 2 && !ctx->obj_fonts)
             {
                 memcpy(ctx->saved_fonts, ctx->fonts, sizeof(ctx->fonts));
                 ctx->obj_fonts = 1;
             }
-            afp_text_map_fonts(ctx, &sf);
+            if (sf.id == 0xD3ABC3)
+                afp_text_map_mdr(ctx, &sf);
+            else
+                afp_text_map_fonts(ctx, &sf);
         }
         else if (sf.id == 0xD3B19B || sf.id == 0xD3A69B)
         {

@@ -148,6 +148,8 @@ afp_status afp_text_include(afp_text_ctx *ctx, const afp_sf *sf, afp_error *err)
 void afp_text_set_pgd(afp_text_ctx *ctx, const uint8_t *d, size_t n);
 /* Releases the resource index. */
 void afp_text_include_free(afp_text_ctx *ctx);
+/* MDR: maps local IDs of data-object fonts (UTF-16BE text) in ctx->fonts. */
+void afp_text_map_mdr(afp_text_ctx *ctx, const afp_sf *sf);
 
 /* afp_ptoca.c */
 void afp_ptoca_append(afp_text_ctx *ctx, const afp_sf *sf);

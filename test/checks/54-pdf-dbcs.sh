@@ -10,7 +10,8 @@
 #  2. ../shared/samples/afp/parseafp_in.afp: ASCII + Big5 in fonts X1GT12/X1M40T that the file
 #     neither carries nor names a code page for. With {"code_pages": {"X1GT12": "950", …}}
 #     `afp text` and pdftotext of `afp pdf` give "ＡＴＭ退回手續費，謝謝您！" and the ASCII
-#     around it; without the option the text is not decoded (and nothing fails).
+#     around it; without the option the text is not decoded (and nothing fails). With
+#     "pdfa": "2b" the PDF passes test/pdfa_check.py.
 #  3. Errors: the pure double-byte Big5 page (947) cannot map the ASCII bytes: exit 2 naming
 #     byte offset 636 (text and pdf, no output file); read as CP949 the first undefined code is
 #     X'A65E' at 662, and {"missing": "warn"} shows U+FFFD with warnings on stderr (exit 0); an
@@ -82,6 +83,10 @@ pdftotext "$TMP/big5.pdf" "$TMP/big5pdf.txt"
 has "$TMP/big5pdf.txt" "$WANT" && pass || fail "pdftotext gives the Big5 text" "$(cat "$TMP/big5pdf.txt")"
 words=$(tr -s ' \n\f' ' ' < "$TMP/big5pdf.txt" | sed 's/^ //; s/ $//')
 [ "$words" = "08/21 08/21 $WANT -18" ] && pass || fail "pdftotext words" "got: $words"
+
+# PDF/A-2b: the CJK font and the Liberation fallback embedded, the in-tree checker passes
+check "afp pdf pdfa 2b (Big5)" "$AFP" pdf "$IN" "$TMP/big5a.pdf" --options '{"code_pages": {"X1*": "950"}, "pdfa": "2b"}' --quiet
+check "pdfa_check.py (Big5)" /usr/bin/python3 "$ROOT/test/pdfa_check.py" "$TMP/big5a.pdf"
 
 # ---------------------------------------------------------------- 3. errors
 "$AFP" text "$IN" --options '{"code_pages": {"X1GT12": "947"}}' >/dev/null 2>"$TMP/e1.err"; rc=$?

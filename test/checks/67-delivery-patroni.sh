@@ -212,7 +212,8 @@ if wait_rest 90 1 /primary; then pass; echo "node1 bootstrapped and leader after
   fail "node1 becomes leader" "$(tail -n 30 "$LOGDIR/patroni1.log")"; finish; fi
 T0=$SECONDS
 start_patroni 2
-if wait_rest 120 2 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
+if wait_rest 120 2 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'" &&
+   wait_rest 30 2 /sync; then
   pass; echo "node2 streaming as synchronous standby after $((SECONDS - T0)) s"
 else
   fail "node2 becomes a synchronous streaming replica" "$(tail -n 30 "$LOGDIR/patroni2.log")"; finish
@@ -324,7 +325,8 @@ else
 fi
 expect "round 1: delivery events on node2 for every row" "0" \
   "SELECT count(*) FROM afp.outbox o WHERE NOT EXISTS (SELECT 1 FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.outcome = 'sent')"
-if wait_rest 150 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
+if wait_rest 150 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'" &&
+   wait_rest 30 1 /sync; then
   pass; echo "round 1: node1 back as synchronous standby $((SECONDS - T0)) s after the crash"
 else
   fail "old leader node1 rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni1.log")"
@@ -360,7 +362,8 @@ if wait_for 120 "SELECT count(*) = 0 FROM afp.outbox WHERE status <> 'sent'"; th
 else
   fail "node1 drains the rest after the switchover" "$(q -c "SELECT status, count(*), max(last_error) FROM afp.outbox GROUP BY 1")"
 fi
-if wait_rest 150 2 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
+if wait_rest 150 2 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'" &&
+   wait_rest 30 2 /sync; then
   pass; else fail "node2 rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni2.log")"; fi
 if [ "$(workers 2)" = 0 ]; then pass; else fail "demoted node2 runs no afp worker" "$(workers 2)"; fi
 no_workers_since 2 "$MARK" "demoted node2 started no delivery worker"
@@ -399,7 +402,8 @@ else
 fi
 MARK=$(wc -l <"$LOGDIR/patroni1.log")
 start_patroni 1
-if wait_rest 150 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'"; then
+if wait_rest 150 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'" &&
+   wait_rest 30 1 /sync; then
   pass; echo "round 3: node1 back as synchronous standby $((SECONDS - T0)) s after the node loss"
 else
   fail "node1 restarted after the node loss rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni1.log")"
