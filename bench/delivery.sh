@@ -276,10 +276,10 @@ for peer in $PEERS; do
 done
 
 # ---------------------------------------------------------------- summary
-echo "afp email worker: $AFP_RATE msgs/s (median of $RUNS; $N emails with PDF to smtp-sink)"
+[ "${BENCH_SKIP_AFP:-0}" = 1 ] || echo "afp email worker: $AFP_RATE msgs/s (median of $RUNS; $N emails with PDF to smtp-sink)"
 [ -n "$GW_RATE" ] && echo "graphile-worker $GW_VERSION: $GW_RATE no-op jobs/s (median of $RUNS; procs=$GW_PROCS concurrency=$GW_CONC localQueue=$GW_LQ completeJobBatchDelay=$GW_DELAY)"
 [ -n "$BOSS_RATE" ] && echo "pg-boss $BOSS_VERSION: $BOSS_RATE no-op jobs/s (median of $RUNS; procs=$BOSS_PROCS work() loops per proc=$BOSS_WORKERS batchSize=$BOSS_BATCH pool max=$BOSS_POOL)"
 BEST=$(printf '%s\n' ${GW_RATE:-} ${BOSS_RATE:-} | sort -g | tail -n 1)
-if [ -n "$BEST" ]; then
+if [ -n "$BEST" ] && [ "${BENCH_SKIP_AFP:-0}" != 1 ]; then
   awk -v a="$AFP_RATE" -v b="$BEST" 'BEGIN{printf "ratio %.2f\n", a/b}'
 fi

@@ -1,7 +1,9 @@
 /*
  * afp_email_worker.c — the email worker: drains the email rows of afp.outbox over SMTP.
  *
- * A dynamic background worker started by the launcher for afp.delivery_database. Loop:
+ * A dynamic background worker started by the launcher for afp.delivery_database (with
+ * afp.email_workers = n, n of them, worker i draining the rows with id % n = i: see
+ * afp_email_workers.c). Loop:
  *
  *   1. claim   one transaction: afp.email_claim(batch, lease, max_attempts) marks up to
  *              afp.email_batch_size due rows 'sending' (FOR UPDATE SKIP LOCKED, lease in

@@ -7,7 +7,8 @@
  * like the logical replication launcher). It starts the channel workers (email, SMS and push, dynamic
  * background workers) for the database named by afp.delivery_database, restarts each when it exits (with a growing delay
  * when it keeps failing right after start), replaces it when the setting changes and stops it
- * when the setting becomes empty. With afp.delivery_database empty it only sleeps.
+ * when the setting becomes empty. With afp.delivery_database empty it only sleeps. Email gets
+ * afp.email_workers workers (afp_email_workers.c), each told its number in bgw_extra.
  *
  * Signals: SIGHUP rereads the configuration; SIGINT (pg_cancel_backend) is ignored; interrupts
  * such as ProcSignalBarriers are absorbed on every wake-up; SIGTERM stops the channel workers and exits with code

@@ -76,7 +76,9 @@ command_help(const char *cmd)
                "baseline, words by inline position); pages are separated by form feeds.\n"
                "Options: {\"code_pages\": {\"FONT\": \"950\"}} assigns code pages (double-byte: 300,\n"
                "16684, 834, 837, 835, 950, 936, 943, 949 …) to fonts by name pattern; {\"missing\":\n"
-               "\"warn\"} shows U+FFFD with a warning for undefined codes instead of failing.\n", progname);
+               "\"warn\"} shows U+FFFD with a warning for undefined codes instead of failing;\n"
+               "{\"includes\": false} leaves out the text of included overlays and page segments.\n",
+               progname);
     else if (strcmp(cmd, "pages") == 0)
         printf("usage: %s pages FILE\n\nPrints the number of pages in the document(s).\n", progname);
     else if (strcmp(cmd, "documents") == 0)

@@ -14,7 +14,8 @@
  * own environment (MCF/MDR, PGD, PTD of its AEG) applies inside it; a page segment uses the fonts and
  * text descriptor of the including page. Overlay rotation (IPO X'2D' bytes 14-15) is not applied.
  * An include loop (a resource including itself, directly or through others) is a format error
- * at the offset of the include; nesting deeper than TEXT_MAX_INCLUDE is a limit error.
+ * at the offset of the include; nesting deeper than TEXT_MAX_INCLUDE is a limit error, and so is
+ * reading more than 64 times the input size in includes (repeated or nested includes).
  */
 #include "afp_text_int.h"
 
@@ -77,6 +78,9 @@ build_index(afp_text_ctx *ctx)
 
     memset(ix, 0, sizeof(*ix));
     ctx->res_index = ix;
+    /* repeated and nested includes re-read their resources: bound the total (as repeat strings) */
+    ctx->inc_budget = (int64_t) (ctx->len > ((size_t) 1 << 36) ? ((size_t) 1 << 36) : ctx->len) * 64
+                      + ((int64_t) 1 << 20);
     afp_error_clear(&ignored);
     afp_reader_init(&r, ctx->buf, ctx->len);
     while (afp_reader_next(&r, &sf, &ignored) == 1)
@@ -260,6 +264,14 @@ walk_resource(afp_text_ctx *ctx, const text_res *res, afp_error *err)
     {
         uint8_t type = afp_sf_type(sf.id), cat = afp_sf_category(sf.id);
 
+        ctx->inc_budget -= (int64_t) sf.length + 1;
+        if (ctx->inc_budget < 0)
+            return afp_error_set(err, AFP_ERR_LIMIT, sf.offset, afp_sf_abbr(sf.id),
+                                 "included overlays and page segments read more than 64 times "
+                                 "the input size");
+        if ((++ctx->inc_fields & 4095) == 0 && afp_check_interrupt())
+            return afp_error_set(err, AFP_ERR_INTERRUPTED, sf.offset, afp_sf_abbr(sf.id),
+                                 "interrupted");
         if (type == AFP_SF_BEGIN)
         {
             if (depth >= TEXT_INC_MAX_DEPTH)

@@ -125,6 +125,8 @@ typedef struct afp_text_ctx {
     double org_x, org_y;            /* include origin on the page, inches */
     double pgd_upi_x, pgd_upi_y;    /* PGD units per inch of the page/overlay, 0 = none seen */
     struct afp_text_res_index *res_index;   /* overlays/page segments of the file, or NULL */
+    int64_t inc_budget;             /* bytes included resources may still be read */
+    uint64_t inc_fields;            /* fields read in includes (interrupt checks) */
 } afp_text_ctx;
 
 /* afp_text.c */

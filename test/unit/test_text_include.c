@@ -264,6 +264,43 @@ inc_loops(void)
     afp_writer_free(&w);
 }
 
+/* Nested includes multiplying the text (each of 10 overlays includes the next 4 times) stop at
+ * the read budget with a limit error instead of running for ever. */
+static void
+inc_budget(void)
+{
+    afp_writer w;
+    afp_error err;
+    char name[9], next[9];
+    int i, k;
+    char *s;
+
+    afp_writer_init(&w);
+    afp_write_begin(&w, 0xD3A8C6, "RG000001", NULL, 0);
+    for (i = 0; i < 10; i++)
+    {
+        memcpy(name, "O1N0", 5);
+        memcpy(next, "O1N0", 5);
+        name[3] = (char) ('0' + i);
+        next[3] = (char) ('0' + i + 1);
+        inc_begin_overlay(&w, name);
+        inc_text_object(&w, 0, 50, "x");
+        for (k = 0; k < 4 && i < 9; k++)
+            inc_include(&w, 1, next, 0, 10 * k);
+        afp_write_end(&w);
+    }
+    afp_write_end(&w);
+    inc_begin_page(&w);
+    inc_include(&w, 1, "O1N0", 0, 0);
+    afp_write_end(&w);
+    afp_write_end(&w);
+    s = inc_extract(&w, NULL, &err);
+    CHECK(s == NULL);
+    CHECK(err.status == AFP_ERR_LIMIT);
+    free(s);
+    afp_writer_free(&w);
+}
+
 /* An overlay whose AEG maps a data-object font with an MDR: its text is UTF-16BE. */
 static void
 inc_mdr_font(void)
@@ -312,5 +349,6 @@ suite_textinc(void)
     inc_segment_nested();
     inc_missing();
     inc_loops();
+    inc_budget();
     inc_mdr_font();
 }
