@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 62-delivery-email-workers: several email workers per database (afp.email_workers = 3).
+# 68-delivery-email-workers: several email workers per database (afp.email_workers = 3).
 #  - its own PostgreSQL 15 (build/delivery-email-workers, port AFP_EW_PGPORT=54431,
 #    shared_preload_libraries='afp', afp.delivery_database='afp', afp.email_workers=3) and
 #    postfix's smtp-sink on 127.0.0.1:AFP_EW_SMTP_PORT=54432 counting what it accepts (these are
@@ -11,7 +11,7 @@
 #    freed rows are sent again while the others stay held; pg_terminate_backend of worker 2 ->
 #    the launcher starts worker 2 again and three workers run.
 set -uo pipefail
-NAME=62-delivery-email-workers
+NAME=68-delivery-email-workers
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PGBIN=${AFP_PGBIN:-/usr/lib/postgresql/15/bin}
 PGPORT_D=${AFP_EW_PGPORT:-54431}
