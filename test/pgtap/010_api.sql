@@ -37,13 +37,13 @@ SELECT is(
       WHERE proname IN ('afp_dump', 'afp_validate', 'afp_text', 'afp_page_count', 'afp_documents',
                         'afp_compose_text')
         AND proparallel = 's'),
-    6, 'all six functions are PARALLEL SAFE');
+    7, 'all seven functions (afp_text with and without options) are PARALLEL SAFE');
 SELECT is(
     (SELECT count(*)::int FROM pg_proc p
       WHERE proname IN ('afp_dump', 'afp_validate', 'afp_text', 'afp_page_count', 'afp_documents',
                         'afp_compose_text')
         AND obj_description(p.oid, 'pg_proc') IS NOT NULL),
-    6, 'all six functions have a COMMENT');
+    7, 'all seven functions have a COMMENT');
 
 -- the result columns of the set-returning functions
 SELECT is(
