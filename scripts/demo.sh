@@ -3,7 +3,8 @@
 # compose a two-letter AFP print file in SQL and show what the extension reads back from it, then
 # generate a bank statement, a letter, an invoice and a 50-statement batch from the templates in
 # examples/ (afp_generate, afp_generate_batch) and show their pages, documents and text, and
-# convert them to PDF (afp_to_pdf).
+# convert them to PDF (afp_to_pdf); then split the batch into 50 documents, dispatch them to 50
+# customers and let the delivery workers send them to a local SMTP server and SMS simulator.
 #
 # Input:  examples/demo/letter-1001.txt, letter-1002.txt (pages separated by form feeds)
 # Output: build/demo/demo.afp (the print file), build/demo/demo.txt (its extracted text)
@@ -162,6 +163,97 @@ SELECT encode(pdf, 'base64') FROM pdf WHERE what = 'letter' \g (format=unaligned
 SELECT encode(pdf, 'base64') FROM pdf WHERE what = 'invoice' \g (format=unaligned tuples_only=on) :cmd
 SQL
 
+# ---------------------------------------------------------------- delivery
+# The 50 statements of the batch go to 50 customers: split into one AFP per document
+# (afp_split), converted to PDF, dispatched by the customers' preferences (afp_dispatch_bulk)
+# and delivered by the background workers to local sinks: a real SMTP server (aiosmtpd) and a
+# Twilio-shaped SMS provider simulator, both from test/delivery/, on 127.0.0.1.
+echo
+echo "==== demo: delivering the batch (split, PDF, dispatch, email + SMS workers, local sinks)"
+SINK="$OUT/delivery"
+rm -rf "$SINK"
+mkdir -p "$SINK/mail" "$SINK/sms"
+SMTP_PORT="${AFP_DEMO_SMTP_PORT:-54339}"
+SMS_PORT="${AFP_DEMO_SMS_PORT:-54340}"
+/usr/bin/python3 "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK/mail" >"$SINK/smtp.log" 2>&1 &
+SMTP_PID=$!
+/usr/bin/python3 "$ROOT/test/delivery/sms_sim.py" "$SMS_PORT" "$SINK/sms" >"$SINK/sms.log" 2>&1 &
+SMS_PID=$!
+# Stops the two sinks (ours, by pid) and switches delivery off again.
+stop_sinks() {
+  kill "$SMTP_PID" "$SMS_PID" 2>/dev/null || true
+  test/cluster.sh psql -X -q -c "ALTER SYSTEM RESET afp.delivery_database" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
+}
+trap stop_sinks EXIT
+for _ in $(seq 1 50); do [ -e "$SINK/mail/ready" ] && [ -e "$SINK/sms/ready" ] && break; sleep 0.2; done
+[ -e "$SINK/mail/ready" ] && [ -e "$SINK/sms/ready" ] || { echo "demo: the local sinks did not start (see $SINK/*.log)" >&2; exit 1; }
+
+test/cluster.sh psql -X -q -v ON_ERROR_STOP=1 -v smtp_port="$SMTP_PORT" -v sms_port="$SMS_PORT" \
+  -v batch="$OUT/batch.afp" <<'SQL'
+-- start over on every demo run (the delivery tables hold only demo rows here)
+TRUNCATE afp.outbox, afp.delivery_events, afp.documents, afp.contact_points, afp.preferences,
+         afp.suppressions, afp.customers RESTART IDENTITY CASCADE;
+DELETE FROM afp.providers WHERE name IN ('demo-smtp', 'demo-sms');
+INSERT INTO afp.providers (name, channel, kind, endpoint, config, secret) VALUES
+  ('demo-smtp', 'email', 'smtp', 'smtp://127.0.0.1:' || :'smtp_port',
+   '{"from": "Demo Bank <statements@bank.example>", "starttls": "none",
+     "unsubscribe_url": "https://bank.example/unsubscribe?k={{key}}"}', '{}'),
+  ('demo-sms', 'sms', 'http', 'http://127.0.0.1:' || :'sms_port' || '/2010-04-01',
+   '{"from": "+15550001000"}', '{"account_sid": "ACdemo", "auth_token": "demo-token"}');
+
+-- one customer per statement of the batch; every 5th prefers SMS, one has no consent,
+-- one has a suppressed (bounced) address, so the rules show
+CREATE TEMP TABLE parts AS SELECT * FROM afp_split(pg_read_binary_file(:'batch'));
+INSERT INTO afp.customers (tenant, external_id, name, locale, time_zone)
+SELECT 'demo-bank', 'C' || seq, coalesce(index ->> 'CustomerName', 'Customer ' || seq), 'en', 'Europe/Berlin'
+FROM parts;
+INSERT INTO afp.contact_points (customer_id, channel, address, verified)
+SELECT id, 'email', 'customer' || substr(external_id, 2) || '@example.org', true FROM afp.customers
+UNION ALL
+SELECT id, 'sms', '+1555010' || lpad(substr(external_id, 2), 4, '0') || '', true FROM afp.customers
+WHERE substr(external_id, 2)::int % 5 = 0;
+INSERT INTO afp.preferences (customer_id, channels, opt_in, consent_source)
+SELECT id, CASE WHEN substr(external_id, 2)::int % 5 = 0 THEN '{sms,email}'::text[] ELSE '{email}' END,
+       external_id <> 'C7', 'demo'
+FROM afp.customers;
+INSERT INTO afp.suppressions (channel, address, reason)
+VALUES ('email', 'customer9@example.org', 'hard_bounce');
+INSERT INTO afp.documents (customer_id, document_type, afp, pdf, index)
+SELECT c.id, 'statement', p.afp, afp_to_pdf(p.afp), p.index
+FROM parts p JOIN afp.customers c ON c.external_id = 'C' || p.seq;
+
+-- switch the workers on for this database (reloadable), then dispatch everything at once
+ALTER SYSTEM SET afp.delivery_database = 'afp';
+SELECT pg_reload_conf() \g /dev/null
+\echo '---- afp_dispatch_bulk: one statement for all documents'
+SELECT channel, provider, count(*) AS messages,
+       count(*) FILTER (WHERE next_attempt_at > now() + interval '1 minute') AS deferred_by_quiet_hours
+FROM afp_dispatch_bulk(ARRAY(SELECT id FROM afp.documents ORDER BY id))
+GROUP BY channel, provider ORDER BY channel;
+\echo '---- documents without a message (C7: no consent; C9: its only address is suppressed)'
+SELECT c.external_id, c.name
+FROM afp.documents d JOIN afp.customers c ON c.id = d.customer_id
+WHERE NOT EXISTS (SELECT 1 FROM afp.outbox o WHERE o.document_id = d.id) ORDER BY c.id;
+SQL
+
+# wait until every message that is due has been sent (or has died with a reason)
+for _ in $(seq 1 120); do
+  left=$(test/cluster.sh psql -X -At -c "SELECT count(*) FROM afp.outbox WHERE status = 'sending' OR (status IN ('queued', 'failed') AND next_attempt_at < now() + interval '1 minute')")
+  [ "$left" = 0 ] && break
+  sleep 0.5
+done
+test/cluster.sh psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
+\echo '---- delivery summary (afp.delivery_report)'
+SELECT channel, provider, status, messages, attempts FROM afp.delivery_report ORDER BY channel, status;
+\echo '---- the delivery workers (afp_delivery_workers)'
+SELECT role, pid IS NOT NULL AS running, batches, sent FROM afp_delivery_workers() ORDER BY role;
+SQL
+[ "$left" = 0 ] || echo "demo: $left message(s) still waiting (see build/cluster/log/postgres.log)"
+stop_sinks
+trap - EXIT
+MAILS=$(find "$SINK/mail" -name '*.eml' | wc -l)
+SMSES=$(cat "$SINK/sms/requests.jsonl" 2>/dev/null | wc -l)
+
 eval "$(test/cluster.sh env)"
 echo
 echo "==== demo: done"
@@ -170,6 +262,7 @@ echo "  generated:       $OUT/statement.afp, letter.afp, invoice.afp, batch.afp 
 echo "  templates:       $ROOT/examples/*/template.json (see docs/templates.md)"
 echo "  PDF (afp_to_pdf): $OUT/statement.pdf, letter.pdf, invoice.pdf"
 echo "  extracted text:  $OUT/demo.txt"
+echo "  delivered:       $MAILS emails with the statement PDF in $SINK/mail/*.eml, $SMSES SMS requests in $SINK/sms/"
 echo "  input letters:   $IN/letter-1001.txt, $IN/letter-1002.txt"
 echo "  cluster log:     $ROOT/build/cluster/log/postgres.log"
 echo
