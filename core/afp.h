@@ -221,6 +221,11 @@ typedef struct afp_codepage afp_codepage;
 /* Finds a code page by AFP name (T1V10500, T1000037, T1001140 … T1001149, T1001047) or by
  * number ("500", "1140", "cp1047"). NULL when unknown. */
 const afp_codepage *afp_codepage_find(const char *name);
+/* The code page number a name gives: "500", "cp500", "IBM-1047", "CCSID 1148", or an AFP resource
+ * name "T1" + two characters + four digits ("T1V10500"; with any_t1 false only "V1"/"00" are
+ * accepted there) — with any_t1 also "T1" + one character + five digits ("T1016684").
+ * Case-insensitive, surrounding blanks ignored; -1 when the name has none of these forms. */
+int afp_codepage_name_number(const char *name, int any_t1);
 const char *afp_codepage_name(const afp_codepage *cp);   /* canonical AFP name, "T1V10500" */
 int afp_codepage_number(const afp_codepage *cp);         /* 500, 37, 1140, ... */
 /* Unicode code point of an EBCDIC byte (0 … 255); 0xFFFD when the position is undefined. */
@@ -265,6 +270,8 @@ int afp_token_make(const char *name, const char *prefix, uint64_t seq, char out[
 void afp_write_page_descriptors(afp_writer *w, uint32_t xsize, uint32_t ysize);
 /* ASCII case-insensitive string equality. */
 int afp_strieq(const char *a, const char *b);
+/* ASCII case-insensitive glob match of s against pattern ('*' any run, '?' any character). */
+int afp_glob_ci(const char *pattern, const char *s);
 
 /* Triplet helpers (append to a buffer). */
 void afp_triplet_fqn(afp_buf *b, uint8_t fqn_type, const char *name_ascii);   /* X'02', EBCDIC name */

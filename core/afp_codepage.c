@@ -120,11 +120,20 @@ find_by_number(int number)
 const afp_codepage *
 afp_codepage_find(const char *name)
 {
+    int v = afp_codepage_name_number(name, 0);
+
+    return v > 0 ? find_by_number(v) : NULL;
+}
+
+/* The number in a code page name; see afp.h. */
+int
+afp_codepage_name_number(const char *name, int any_t1)
+{
     const char *s;
     size_t n;
 
     if (name == NULL)
-        return NULL;
+        return -1;
     s = name;
     n = strlen(name);
     while (n > 0 && (*s == ' ' || *s == '\t'))
@@ -132,14 +141,20 @@ afp_codepage_find(const char *name)
         s++;
         n--;
     }
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\0'))
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
-    if (n == 8 && has_prefix_ci(s, n, "T1") &&
-        (has_prefix_ci(s + 2, n - 2, "V1") || has_prefix_ci(s + 2, n - 2, "00")))
+    if (n == 8 && has_prefix_ci(s, n, "T1"))
     {
-        int v = parse_number(s + 4, 4);
+        int v;
 
-        return v > 0 ? find_by_number(v) : NULL;
+        if (any_t1)
+        {
+            v = parse_number(s + 3, 5);
+            return v >= 0 ? v : parse_number(s + 4, 4);
+        }
+        if (has_prefix_ci(s + 2, n - 2, "V1") || has_prefix_ci(s + 2, n - 2, "00"))
+            return parse_number(s + 4, 4);
+        return -1;
     }
     if (has_prefix_ci(s, n, "ccsid"))
     {
@@ -161,11 +176,7 @@ afp_codepage_find(const char *name)
         s++;
         n--;
     }
-    {
-        int v = parse_number(s, n);
-
-        return v > 0 ? find_by_number(v) : NULL;
-    }
+    return parse_number(s, n);
 }
 
 /* Canonical AFP name of a code page ("T1V10500"); "" for NULL. */

@@ -310,43 +310,6 @@ cv_fontsel_option(afp_pdf_options *o, const char *key, const afp_json *v, afp_er
 
 /* ------------------------------------------------------------------ matching */
 
-/* Glob match of name against pattern ('*', '?'), case-insensitive. */
-static int
-glob_match(const char *p, const char *s)
-{
-    const char *star = NULL, *resume = NULL;
-
-    while (*s)
-    {
-        char pc = *p, sc = *s;
-
-        if (pc >= 'a' && pc <= 'z')
-            pc = (char) (pc - 'a' + 'A');
-        if (sc >= 'a' && sc <= 'z')
-            sc = (char) (sc - 'a' + 'A');
-        if (pc == '*')
-        {
-            star = p++;
-            resume = s;
-        }
-        else if (pc != '\0' && (pc == '?' || pc == sc))
-        {
-            p++;
-            s++;
-        }
-        else if (star)
-        {
-            p = star + 1;
-            s = ++resume;
-        }
-        else
-            return 0;
-    }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
-}
-
 /* Code page name of a font reference ("" if none). */
 static const char *
 ref_codepage(const afp_font_ref *f)
@@ -370,11 +333,11 @@ map_match(const afp_pdf_options *o, const afp_font_ref *f)
     {
         const afp_pdf_font_map *e = &o->font_map[i];
 
-        if (e->char_set[0] && !glob_match(e->char_set, f->fcs))
+        if (e->char_set[0] && !afp_glob_ci(e->char_set, f->fcs))
             continue;
-        if (e->coded_font[0] && !glob_match(e->coded_font, f->cf))
+        if (e->coded_font[0] && !afp_glob_ci(e->coded_font, f->cf))
             continue;
-        if (e->code_page[0] && !glob_match(e->code_page, ref_codepage(f)))
+        if (e->code_page[0] && !afp_glob_ci(e->code_page, ref_codepage(f)))
             continue;
         return (long) i;
     }

@@ -229,45 +229,6 @@ load_row(int row)
     return t;
 }
 
-/* ASCII lower-casing without locale dependence. */
-static char
-lower_ascii(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
-}
-
-/* Case-insensitive prefix test of s[0..n) against p. */
-static int
-prefix_ci(const char *s, size_t n, const char *p)
-{
-    size_t i, pl = strlen(p);
-
-    if (n < pl)
-        return 0;
-    for (i = 0; i < pl; i++)
-        if (lower_ascii(s[i]) != lower_ascii(p[i]))
-            return 0;
-    return 1;
-}
-
-/* Decimal number of s[0..n) (1-5 digits), -1 otherwise. */
-static int
-number_of(const char *s, size_t n)
-{
-    int v = 0;
-    size_t i;
-
-    if (n == 0 || n > 5)
-        return -1;
-    for (i = 0; i < n; i++)
-    {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 /* The page with a number whose table loads, or NULL. */
 static const afp_dbcs *
 by_number(int number)
@@ -291,48 +252,8 @@ by_number(int number)
 const afp_dbcs *
 afp_dbcs_find(const char *name)
 {
-    const char *s = name;
-    size_t n;
-    int v;
+    int v = afp_codepage_name_number(name, 1);
 
-    if (name == NULL)
-        return NULL;
-    n = strlen(s);
-    while (n > 0 && (*s == ' ' || *s == '\t'))
-    {
-        s++;
-        n--;
-    }
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    if (n == 8 && prefix_ci(s, n, "T1"))
-    {
-        v = number_of(s + 3, 5);
-        if (v < 0)
-            v = number_of(s + 4, 4);
-        return v > 0 ? by_number(v) : NULL;
-    }
-    if (prefix_ci(s, n, "ccsid"))
-    {
-        s += 5;
-        n -= 5;
-    }
-    else if (prefix_ci(s, n, "ibm"))
-    {
-        s += 3;
-        n -= 3;
-    }
-    else if (prefix_ci(s, n, "cp"))
-    {
-        s += 2;
-        n -= 2;
-    }
-    if (n > 0 && (*s == '-' || *s == '_' || *s == ' '))
-    {
-        s++;
-        n--;
-    }
-    v = number_of(s, n);
     return v > 0 ? by_number(v) : NULL;
 }
 
@@ -395,37 +316,6 @@ afp_dbcs_count(const afp_dbcs *d)
 }
 
 /* ------------------------------------------------------------------ code page assignments */
-
-/* Glob match ('*', '?'), case-insensitive. */
-static int
-glob_ci(const char *p, const char *s)
-{
-    const char *star = NULL, *resume = NULL;
-
-    while (*s)
-    {
-        if (*p == '*')
-        {
-            star = ++p;
-            resume = s;
-        }
-        else if (*p == '?' || (*p && lower_ascii(*p) == lower_ascii(*s)))
-        {
-            p++;
-            s++;
-        }
-        else if (star)
-        {
-            p = star;
-            s = ++resume;
-        }
-        else
-            return 0;
-    }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
-}
 
 /* Reads the "code_pages" object. */
 afp_status
@@ -492,8 +382,8 @@ afp_cp_override_match(const afp_cp_override *items, size_t count, const char *cf
     size_t i;
 
     for (i = 0; i < count; i++)
-        if ((cf && cf[0] && glob_ci(items[i].pattern, cf)) ||
-            (fcs && fcs[0] && glob_ci(items[i].pattern, fcs)))
+        if ((cf && cf[0] && afp_glob_ci(items[i].pattern, cf)) ||
+            (fcs && fcs[0] && afp_glob_ci(items[i].pattern, fcs)))
             return &items[i];
     return NULL;
 }

@@ -358,3 +358,40 @@ afp_utf8_get(const uint8_t *s, size_t n, uint32_t *u)
     *u = c;
     return len;
 }
+
+/* ASCII case-insensitive glob match ('*', '?'); see afp.h. */
+int
+afp_glob_ci(const char *p, const char *s)
+{
+    const char *star = NULL, *resume = NULL;
+
+    while (*s)
+    {
+        char pc = *p, sc = *s;
+
+        if (pc >= 'a' && pc <= 'z')
+            pc = (char) (pc - 'a' + 'A');
+        if (sc >= 'a' && sc <= 'z')
+            sc = (char) (sc - 'a' + 'A');
+        if (pc == '*')
+        {
+            star = ++p;
+            resume = s;
+        }
+        else if (pc != '\0' && (pc == '?' || pc == sc))
+        {
+            p++;
+            s++;
+        }
+        else if (star)
+        {
+            p = star;
+            s = ++resume;
+        }
+        else
+            return 0;
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
