@@ -12,7 +12,9 @@
 -- channels without an outbox row for the document yet; channels after the failed one first, then
 -- earlier ones. The channel must be usable exactly as in afp_dispatch_bulk: verified contact point
 -- not actively suppressed, not in quiet hours with action fallback (action defer: the new row
--- waits for the end of the quiet period).
+-- waits for the end of the quiet period). Both use the same functions of sql/081_channel_choice.sql
+-- (afp.channel_preference, afp.usable_channels, afp.channel_provider, afp.message_payload), which
+-- the planner inlines into this INSERT.
 CREATE FUNCTION afp.outbox_fallback()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -46,91 +48,34 @@ BEGIN
     ), doc AS (
         SELECT f.*, d.document_type, d.index, (d.pdf IS NOT NULL) AS has_pdf,
                c.tenant, c.external_id, c.name, c.locale, c.time_zone,
-               now() AT TIME ZONE c.time_zone AS local_now
+               coalesce(array_position(pref.channels, f.failed_channel), 0) AS failed_ord
           FROM failed f
           JOIN afp.documents d ON d.id = f.document_id
           JOIN afp.customers c ON c.id = f.customer_id
-    ), cand AS (
-        SELECT doc.*, ch.channel, ch.ord, cp.address, cp.platform,
-               coalesce(array_position(pref.channels, doc.failed_channel), 0) AS failed_ord,
-               q.quiet AND q.action = 'defer' AS deferred, q.quiet_ends
+          LEFT JOIN LATERAL afp.channel_preference(f.customer_id, d.document_type) AS pref ON true
+    ), pick AS (
+        -- usable channels as in afp_dispatch_bulk (afp.usable_channels, inlined), minus the failed
+        -- one and those the document already has a row on; after the failed one first
+        SELECT DISTINCT ON (doc.failed_id) doc.*, ch.channel, ch.ord, ch.address, ch.platform,
+               ch.deferred, ch.quiet_ends
           FROM doc
-          JOIN LATERAL (SELECT p.channels, p.opt_in
-                          FROM afp.preferences p
-                         WHERE p.customer_id = doc.customer_id
-                           AND p.document_type IN (doc.document_type, '*')
-                         ORDER BY p.document_type = '*'
-                         LIMIT 1) AS pref ON pref.opt_in
-         CROSS JOIN LATERAL unnest(pref.channels) WITH ORDINALITY AS ch(channel, ord)
-          JOIN LATERAL (SELECT cp.address, cp.platform
-                          FROM afp.contact_points cp
-                         WHERE cp.customer_id = doc.customer_id
-                           AND cp.channel = ch.channel
-                           AND cp.verified
-                           AND NOT EXISTS (SELECT 1 FROM afp.suppressions s
-                                            WHERE s.channel = cp.channel
-                                              AND lower(s.address) = lower(cp.address)
-                                              AND (s.expires_at IS NULL OR s.expires_at > now()))
-                         ORDER BY cp.id
-                         LIMIT 1) AS cp ON true
-          LEFT JOIN LATERAL (
-                SELECT qh.action,
-                       CASE WHEN qh.starts_at < qh.ends_at
-                            THEN doc.local_now::time >= qh.starts_at AND doc.local_now::time < qh.ends_at
-                            ELSE doc.local_now::time >= qh.starts_at OR doc.local_now::time < qh.ends_at
-                       END AS quiet,
-                       ((doc.local_now::date + qh.ends_at
-                         + CASE WHEN doc.local_now::time >= qh.ends_at THEN interval '1 day' ELSE interval '0' END)
-                        AT TIME ZONE doc.time_zone) AS quiet_ends
-                  FROM afp.quiet_hours qh
-                 WHERE qh.channel = ch.channel) AS q ON true
+         CROSS JOIN LATERAL afp.usable_channels(doc.customer_id, doc.document_type, doc.time_zone) AS ch
          WHERE ch.channel <> doc.failed_channel
            AND NOT EXISTS (SELECT 1 FROM afp.outbox x
                             WHERE x.document_id = doc.document_id AND x.channel = ch.channel)
-           AND NOT coalesce(q.quiet AND q.action = 'fallback', false)
-    ), pick AS (
-        SELECT DISTINCT ON (cand.failed_id) cand.*
-          FROM cand
-         ORDER BY cand.failed_id, cand.ord > cand.failed_ord DESC, cand.ord
-    ), msg AS (
-        SELECT pick.*,
-               jsonb_build_object('name', pick.name, 'external_id', pick.external_id, 'tenant', pick.tenant,
-                                  'locale', pick.locale, 'document_type', pick.document_type,
-                                  'document_id', pick.document_id::text)
-               || coalesce((SELECT jsonb_object_agg('index.' || e.key, e.value)
-                              FROM jsonb_each_text(pick.index) AS e), '{}') AS vars,
-               t.subject, t.body_text, t.body_html,
-               (SELECT p.name FROM afp.providers p
-                 WHERE p.channel = pick.channel AND p.enabled
-                 ORDER BY afp.provider_available(p.name) DESC, p.priority, p.name LIMIT 1) AS provider
-          FROM pick
-          LEFT JOIN LATERAL (SELECT mt.subject, mt.body_text, mt.body_html
-                               FROM afp.message_templates mt
-                              WHERE mt.channel = pick.channel
-                                AND mt.document_type IN (pick.document_type, '*')
-                                AND mt.locale IN (pick.locale, split_part(replace(pick.locale, '_', '-'), '-', 1), '*')
-                              ORDER BY mt.document_type = '*', mt.locale = '*', mt.locale <> pick.locale
-                              LIMIT 1) AS t ON true
+         ORDER BY doc.failed_id, ch.ord > doc.failed_ord DESC, ch.ord
     )
-    SELECT msg.document_id, msg.customer_id, msg.channel, msg.provider, msg.address,
-           jsonb_strip_nulls(CASE msg.channel
-               WHEN 'email' THEN jsonb_build_object(
-                   'subject', afp.render_message(msg.subject, msg.vars),
-                   'text',    afp.render_message(msg.body_text, msg.vars),
-                   'html',    afp.render_message(msg.body_html, msg.vars, true))
-               WHEN 'sms' THEN jsonb_build_object(
-                   'text',    afp.render_message(msg.body_text, msg.vars))
-               ELSE jsonb_build_object(
-                   'title',   afp.render_message(msg.subject, msg.vars),
-                   'body',    afp.render_message(msg.body_text, msg.vars),
-                   'platform', msg.platform)
-           END),
-           CASE WHEN msg.channel = 'email' THEN msg.document_id END,
-           CASE WHEN msg.channel = 'email' THEN CASE WHEN msg.has_pdf THEN 'pdf' ELSE 'afp' END END,
-           'doc' || msg.document_id || '.' || msg.channel,
-           CASE WHEN msg.deferred THEN msg.quiet_ends ELSE now() END,
-           msg.failed_id
-      FROM msg
+    SELECT pick.document_id, pick.customer_id, pick.channel, pv.provider, pick.address, m.payload,
+           CASE WHEN pick.channel = 'email' THEN pick.document_id END,
+           CASE WHEN pick.channel = 'email' THEN CASE WHEN pick.has_pdf THEN 'pdf' ELSE 'afp' END END,
+           'doc' || pick.document_id || '.' || pick.channel,
+           CASE WHEN pick.deferred THEN pick.quiet_ends ELSE now() END,
+           pick.failed_id
+      FROM pick
+      LEFT JOIN LATERAL afp.channel_provider(pick.channel) AS pv ON true
+     CROSS JOIN LATERAL afp.message_payload(pick.channel, pick.platform, pick.document_id, pick.document_type,
+                                            pick.index, pick.name, pick.external_id, pick.tenant,
+                                            pick.locale) AS m
     ON CONFLICT (idempotency_key) DO NOTHING;
     RETURN NULL;
 END
