@@ -18,13 +18,19 @@
 #  4. graphile-worker and pg-boss (bench/delivery/peers.js), each in a database of its own on the
 #     same server: BENCH_JOBS (= BENCH_MESSAGES) no-op jobs inserted in bulk, then processed with
 #     batched settings (see the knobs below);
-#  5. prints the three rates (medians of BENCH_RUNS runs) and last `ratio R` = afp msgs/s over the
-#     better peer's jobs/s. Everything is stopped at exit. Log and data under build/bench-delivery.
+#  5. the sink's ceiling: postfix's own C client smtp-source sends BENCH_MESSAGES messages of the
+#     same size to a fresh smtp-sink (workers x concurrency sessions, connections reused, no
+#     database): the most any client can deliver to this sink on this machine;
+#  6. prints the rates (medians of BENCH_RUNS runs), the ceiling, and last `ratio R` = afp msgs/s
+#     over the better peer's jobs/s. Everything is stopped at exit. Log and data under
+#     build/bench-delivery.
 #
 # Knobs (environment): BENCH_MESSAGES 100000, BENCH_JOBS, BENCH_RUNS 1, BENCH_PEERS
-# ("graphile pgboss"; empty = afp only), BENCH_SKIP_AFP 0 (1 = peers only), BENCH_EMAIL_BATCH 1000,
+# ("graphile pgboss"; empty = afp only), BENCH_SKIP_AFP 0 (1 = peers only), BENCH_SKIP_CEILING 0,
+# BENCH_EMAIL_BATCH 1000,
 # BENCH_EMAIL_CONCURRENCY 8, BENCH_EMAIL_WORKERS 4 (afp.email_workers), BENCH_DKIM 0 (1 = sign every message),
-# BENCH_PERF 0 (1 = perf record -a during the afp drain into build/bench-delivery/perf.data),
+# BENCH_PERF 0 (1 = perf record -a during the afp drain into build/bench-delivery/perf.data;
+# strace = strace -c of the first email worker into build/bench-delivery/log/strace.txt),
 # BENCH_PG_CONF (extra postgresql.conf lines, e.g. auto_explain settings),
 # graphile-worker: GW_PROCS 4, GW_CONCURRENCY 16, GW_LOCAL_QUEUE 500, GW_COMPLETE_DELAY 0;
 # pg-boss: BOSS_PROCS 2, BOSS_WORKERS 2, BOSS_BATCH 2000, BOSS_POOL 10 (the best of the settings
@@ -191,7 +197,7 @@ fi
 
 # run_afp RUN: one drain; sets RUN_RATE, RUN_SECS, RUN_SINK_CPU, RUN_WORKER_CPU.
 run_afp() {
-  local run=$1 t0 left got sink0 sink1 wcpu0=0 wcpu1=0 pids p perf_pid="" sunk
+  local run=$1 t0 left got sink0 sink1 sent0 wcpu0=0 wcpu1=0 pids p perf_pid="" sunk
   # outbox first: the workers lock it before delivery_events (a deadlock otherwise); retried
   for _ in 1 2 3; do q -c "TRUNCATE afp.outbox, afp.delivery_events" >/dev/null 2>&1 && break; sleep 1; done
   q -c "CHECKPOINT" >/dev/null
@@ -199,8 +205,14 @@ run_afp() {
   pids=$(q -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type = 'afp email worker'")
   for p in $pids; do wcpu0=$(awk -v a="$wcpu0" -v b="$(cpu_s "$p")" 'BEGIN{print a+b}'); done
   sink0=$(cpu_s "$SINK_PID")
+  sent0=$(q -c "SELECT coalesce(sum(sent), 0) FROM afp_delivery_workers() WHERE role = 'email'")
   if [ "$PERF" = 1 ]; then
     perf record -F 499 -g -a -o "$BASE/perf.data" >"$LOGDIR/perf.log" 2>&1 &
+    perf_pid=$!
+    sleep 0.5
+  elif [ "$PERF" = strace ]; then
+    # system calls of the first email worker (slows it down; counts per message stay valid)
+    strace -c -f -p "${pids%% *}" -o "$LOGDIR/strace.txt" 2>/dev/null &
     perf_pid=$!
     sleep 0.5
   fi
@@ -216,10 +228,17 @@ SQL
 )
   [ -n "$t0" ] || die "dispatch failed"
   local end=$((SECONDS + 600))
+  # wait for the workers' shared-memory counter (afp_delivery_workers: no table scan, so the
+  # harness does not compete with the drain for the 2 cores), then check the outbox itself
   while :; do
+    left=$(q -c "SELECT $N - (coalesce(sum(sent), 0) - $sent0) FROM afp_delivery_workers() WHERE role = 'email'")
+    [ "$left" -le 0 ] && break
+    [ $SECONDS -gt $end ] && die "run $run: $left messages not sent after 600 s"
+    sleep 0.5
+  done
+  for _ in $(seq 100); do
     left=$(q -c "SELECT count(*) FROM afp.outbox WHERE channel = 'email' AND status IN ('queued', 'failed', 'sending')")
     [ "$left" = 0 ] && break
-    [ $SECONDS -gt $end ] && die "run $run: $left messages not sent after 600 s"
     sleep 0.2
   done
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null; fi
@@ -233,6 +252,8 @@ $(q -c "SELECT e.outbox_id, e.at, e.outcome, e.detail FROM afp.delivery_events e
   sunk=$(sink_count)
   stop_sink
   [ "$sunk" = "$N" ] || die "run $run: smtp-sink counted ${sunk:-0} messages, expected $N"
+  # the size of one message as sent (MIME with the base64 PDF), for the sink's ceiling below
+  [ -n "${MSG_BYTES:-}" ] || MSG_BYTES=$(q -c "SELECT octet_length(afp_email_preview(min(id))) FROM afp.outbox")
   RUN_RATE=$(awk -v n="$N" -v s="$RUN_SECS" 'BEGIN{printf "%d", n/s}')
   RUN_SINK_CPU=$(awk -v a="$sink0" -v b="$sink1" 'BEGIN{printf "%.2f", b-a}')
   RUN_WORKER_CPU=$(awk -v a="$wcpu0" -v b="$wcpu1" 'BEGIN{printf "%.2f", b-a}')
@@ -248,6 +269,38 @@ for r in $(seq "$RUNS"); do
   afp_rates+=("$RUN_RATE")
 done
 AFP_RATE=$(median "${afp_rates[@]:-0}")
+
+# ---------------------------------------------------------------- the sink's own ceiling
+# How many messages of the same size smtp-sink takes per second from postfix's own C client
+# (smtp-source: as many sessions as the afp workers have transfers, connections reused, no
+# database at all): the most any client can deliver to this sink on this machine.
+CEIL_SESSIONS=$((EMAIL_WORKERS * EMAIL_CONC))
+ceil_rates=() bound_rates=()
+if [ "${BENCH_SKIP_CEILING:-0}" != 1 ] && command -v smtp-source >/dev/null; then
+  MSG_BYTES=${MSG_BYTES:-5000}
+  for r in $(seq "$RUNS"); do
+    start_sink
+    c0=$(cpu_s "$SINK_PID")
+    t0=$(date +%s.%N)
+    smtp-source -4 -d -s "$CEIL_SESSIONS" -m "$N" -l "$MSG_BYTES" -f bench@insurer.example \
+      -t customer@example.test "127.0.0.1:$SMTP_PORT" >"$LOGDIR/smtp-source.log" 2>&1 ||
+      die "smtp-source failed: $(tail -n 3 "$LOGDIR/smtp-source.log")"
+    t1=$(date +%s.%N)
+    sleep 0.2
+    c1=$(cpu_s "$SINK_PID")
+    sunk=$(sink_count)
+    stop_sink
+    [ "$sunk" = "$N" ] || die "ceiling run $r: smtp-sink counted ${sunk:-0} messages, expected $N"
+    rate=$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN{printf "%d", n/(b-a)}')
+    # the sink's own bound: the rate at which one whole core would run smtp-sink alone
+    bound=$(awk -v n="$N" -v a="$c0" -v b="$c1" 'BEGIN{printf "%d", (b>a) ? n/(b-a) : 0}')
+    echo "  smtp-sink ceiling run $r: $N messages of $MSG_BYTES bytes from smtp-source ($CEIL_SESSIONS sessions) in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')s = $rate msgs/s (smtp-sink CPU $(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b-a}')s: $bound msgs per CPU second of the sink)"
+    ceil_rates+=("$rate")
+    bound_rates+=("$bound")
+  done
+fi
+CEIL_RATE=$(median "${ceil_rates[@]:-0}")
+SINK_BOUND=$(median "${bound_rates[@]:-0}")
 
 # ---------------------------------------------------------------- peers
 export NODE_PATH=$NODE_DIR/node_modules
@@ -279,7 +332,11 @@ done
 [ "${BENCH_SKIP_AFP:-0}" = 1 ] || echo "afp email worker: $AFP_RATE msgs/s (median of $RUNS; $N emails with PDF to smtp-sink)"
 [ -n "$GW_RATE" ] && echo "graphile-worker $GW_VERSION: $GW_RATE no-op jobs/s (median of $RUNS; procs=$GW_PROCS concurrency=$GW_CONC localQueue=$GW_LQ completeJobBatchDelay=$GW_DELAY)"
 [ -n "$BOSS_RATE" ] && echo "pg-boss $BOSS_VERSION: $BOSS_RATE no-op jobs/s (median of $RUNS; procs=$BOSS_PROCS work() loops per proc=$BOSS_WORKERS batchSize=$BOSS_BATCH pool max=$BOSS_POOL)"
+[ "$CEIL_RATE" != 0 ] && echo "smtp-sink ceiling: $CEIL_RATE msgs/s (median of $RUNS; postfix smtp-source, $CEIL_SESSIONS sessions, same message size, no database); smtp-sink alone: $SINK_BOUND msgs per CPU second"
 BEST=$(printf '%s\n' ${GW_RATE:-} ${BOSS_RATE:-} | sort -g | tail -n 1)
+if [ -n "$BEST" ] && [ "$CEIL_RATE" != 0 ]; then
+  awk -v c="$CEIL_RATE" -v k="$SINK_BOUND" -v b="$BEST" -v n="$(nproc)" 'BEGIN{printf "R >= 2 needs %d msgs/s: %.2f cores of smtp-sink alone (%d cores here); its ceiling here is %.2f x the best peer\n", 2*b, 2*b/k, n, c/b}'
+fi
 if [ -n "$BEST" ] && [ "${BENCH_SKIP_AFP:-0}" != 1 ]; then
   awk -v a="$AFP_RATE" -v b="$BEST" 'BEGIN{printf "ratio %.2f\n", a/b}'
 fi

@@ -616,8 +616,14 @@ afp_mime_build(const AfpEmail *e, StringInfo out, const char **code)
     hs[n].name = "MIME-Version", hs[n++].value = pstrdup("1.0");
 
     /* boundaries: "=_" never occurs in base64 content */
-    if (!pg_strong_random(&r1, sizeof(r1)) || !pg_strong_random(&r2, sizeof(r2)))
-        r1 = (uint64) e->date, r2 = (uint64) (uintptr_t) e;
+    {
+        uint64      r[2];      /* one call: each call of OpenSSL's generator costs a getpid() */
+
+        if (pg_strong_random(r, sizeof(r)))
+            r1 = r[0], r2 = r[1];
+        else
+            r1 = (uint64) e->date, r2 = (uint64) (uintptr_t) e;
+    }
     snprintf(rnd, sizeof(rnd), "%016llx", (unsigned long long) (r1 ^ (r2 << 1)));
     mixed = psprintf("=_afp_mixed_%s", rnd);
     alt = psprintf("=_afp_alt_%s", rnd);
