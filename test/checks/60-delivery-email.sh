@@ -28,26 +28,15 @@ SINK_PID=""
 
 . "$ROOT/test/delivery/lib.sh"
 
-stop_all() {
-  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
-  SINK_PID=""
-  if [ -f "$DATA/postmaster.pid" ]; then as_owner "$PGBIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null 2>&1; fi
-}
+stop_all() { stop_pids SINK_PID; stop_pg; }
 trap stop_all EXIT
 
-# write_conf DELIVERY_DB: the server settings (afp.delivery_database only when given)
-write_conf() {
-  as_owner tee "$DATA/afp_test.conf" >/dev/null <<EOF
-listen_addresses = '127.0.0.1'
-port = $PGPORT_D
-unix_socket_directories = '$SOCK'
+# ---------------------------------------------------------------- setup
+need_aiosmtpd
+# pg_cron too; afp.delivery_database = 'afp' (base_conf) is taken out again for the last part
+start_cluster afp_dispatch_bulk "$SINK" <<EOF
 shared_preload_libraries = 'pg_cron,afp'
 cron.database_name = 'afp'
-fsync = off
-synchronous_commit = off
-max_connections = 30
-log_line_prefix = '%m [%p] %q%u@%d '
-afp.poll_interval_ms = 200
 afp.email_batch_size = 20
 afp.email_concurrency = 4
 afp.max_attempts = 5
@@ -55,36 +44,9 @@ afp.retry_base_ms = 300
 afp.retry_max_ms = 1000
 afp.smtp_timeout_ms = 10000
 EOF
-  if [ -n "$1" ]; then echo "afp.delivery_database = '$1'" | as_owner tee -a "$DATA/afp_test.conf" >/dev/null; fi
-}
 
-start_pg() {
-  as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null
-}
-
-# ---------------------------------------------------------------- setup
-SHAREDIR=$("$PGBIN/pg_config" --sharedir)
-if [ -z "${AFP_PGBIN:-}" ] && ! grep -qs afp_dispatch_bulk "$SHAREDIR"/extension/afp--*.sql; then
-  make -s -C "$ROOT" install >"$BASE.make.log" 2>&1 || { fail "setup" "make install failed: $(tail -n 5 "$BASE.make.log")"; finish; }
-fi
-$PY -c 'import aiosmtpd' 2>/dev/null || { fail "setup" "python3-aiosmtpd missing (scripts/install-deps.sh)"; finish; }
-
-stop_all
-rm -rf "$BASE"
-mkdir -p "$DATA" "$SOCK" "$LOGDIR" "$SINK" "$WORK"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE" "$DATA" "$SOCK" "$LOGDIR"
-chmod 700 "$DATA"
-as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$LOGDIR/initdb.log" 2>&1 ||
-  { fail "setup" "initdb failed: $(tail -n 5 "$LOGDIR/initdb.log")"; finish; }
-echo "include_if_exists = 'afp_test.conf'" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
-write_conf afp
-start_pg || { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }
-DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create database"; finish; }
-
-(cd "$BASE" && exec $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK" >"$LOGDIR/sink.log" 2>&1) &
-SINK_PID=$!
-for _ in $(seq 50); do [ -f "$SINK/ready" ] && break; sleep 0.1; done
-[ -f "$SINK/ready" ] || { fail "setup" "SMTP sink did not start: $(cat "$LOGDIR/sink.log")"; finish; }
+start_bg SINK_PID "$LOGDIR/sink.log" $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK"
+wait_files 50 "$SINK/ready" || { fail "setup" "SMTP sink did not start: $(cat "$LOGDIR/sink.log")"; finish; }
 
 openssl genrsa -out "$WORK/dkim.key" 2048 2>/dev/null && openssl rsa -in "$WORK/dkim.key" -pubout -out "$WORK/dkim.pub" 2>/dev/null ||
   { fail "setup" "openssl genrsa"; finish; }
@@ -364,7 +326,7 @@ else pass; fi
 
 # ---------------------------------------------------------------- without afp.delivery_database
 as_owner "$PGBIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null
-write_conf ""
+as_owner sed -i '/^afp\.delivery_database/d' "$DATA/afp_test.conf"
 if start_pg; then pass; else fail "server starts without afp.delivery_database" "$(tail -n 20 "$LOGDIR/postgres.log")"; finish; fi
 if wait_for 10 "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'afp delivery launcher'"; then pass; else fail "launcher runs (idle) without afp.delivery_database"; fi
 sleep 1

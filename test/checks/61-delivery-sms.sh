@@ -26,11 +26,7 @@ SIM_PID=""
 
 . "$ROOT/test/delivery/lib.sh"
 
-stop_all() {
-  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
-  SIM_PID=""
-  if [ -f "$DATA/postmaster.pid" ]; then as_owner "$PGBIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null 2>&1; fi
-}
+stop_all() { stop_pids SIM_PID; stop_pg; }
 trap stop_all EXIT
 
 # ---------------------------------------------------------------- setup
@@ -43,10 +39,8 @@ afp.retry_max_ms = 1000
 afp.http_timeout_ms = 5000
 EOF2
 
-(cd "$BASE" && exec $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR" >"$LOGDIR/sim.log" 2>&1) &
-SIM_PID=$!
-for _ in $(seq 50); do [ -f "$SIMDIR/ready" ] && break; sleep 0.1; done
-[ -f "$SIMDIR/ready" ] || { fail "setup" "simulator did not start: $(cat "$LOGDIR/sim.log")"; finish; }
+start_bg SIM_PID "$LOGDIR/sim.log" $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR"
+wait_files 50 "$SIMDIR/ready" || { fail "setup" "simulator did not start: $(cat "$LOGDIR/sim.log")"; finish; }
 
 # ---------------------------------------------------------------- data
 # Quiet hours around "now" in local time: customers in UTC are inside them, customers in

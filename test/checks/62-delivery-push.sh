@@ -31,11 +31,7 @@ SIM_PID=""
 
 . "$ROOT/test/delivery/lib.sh"
 
-stop_all() {
-  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
-  SIM_PID=""
-  if [ -f "$DATA/postmaster.pid" ]; then as_owner "$PGBIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null 2>&1; fi
-}
+stop_all() { stop_pids SIM_PID; stop_pg; }
 [ -n "${AFP_PUSH_KEEP:-}" ] || trap stop_all EXIT   # AFP_PUSH_KEEP=1 leaves cluster and simulator running (debugging)
 
 # ---------------------------------------------------------------- setup
@@ -50,29 +46,12 @@ afp.http_timeout_ms = 5000
 EOF2
 
 # keys: service account (RSA 2048), APNs .p8 (EC P-256, PKCS#8), TLS certificate for the APNs simulator
-if ! { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KEYS/sa.pem" &&
-       openssl pkey -in "$KEYS/sa.pem" -pubout -out "$KEYS/sa.pub" &&
-       openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KEYS/sa-wrong.pem" &&
-       openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$KEYS/apns.p8" &&
-       openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$KEYS/apns-wrong.p8" &&
-       openssl pkey -in "$KEYS/apns.p8" -pubout -out "$KEYS/apns.pub" &&
-       openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-         -keyout "$KEYS/tls.key" -out "$KEYS/tls.crt" -subj /CN=localhost \
-         -addext "subjectAltName=DNS:localhost,IP:127.0.0.1"; } >"$LOGDIR/openssl.log" 2>&1; then
-  fail "setup" "openssl: $(tail -n 5 "$LOGDIR/openssl.log")"; finish
-fi
-chmod 755 "$KEYS"; chmod 644 "$KEYS"/*
+# (and sa-wrong.pem, apns-wrong.p8: keys the simulator does not know)
+push_keys wrong
 
-cat >"$WORK/sim.json" <<EOF2
-{"fcm_port": $FCM_PORT, "apns_port": $APNS_PORT,
- "client_email": "afp-sender@afp-test.iam.gserviceaccount.com", "sa_public_key": "$KEYS/sa.pub",
- "project_id": "afp-test", "apns_public_key": "$KEYS/apns.pub", "key_id": "KEY1234567",
- "team_id": "TEAM123456", "topic": "com.example.bank", "tls_cert": "$KEYS/tls.crt", "tls_key": "$KEYS/tls.key"}
-EOF2
-(cd "$BASE" && exec "$NODE" "$ROOT/test/delivery/push_sim.js" "$WORK/sim.json" "$SIMDIR" >"$LOGDIR/sim.log" 2>&1) &
-SIM_PID=$!
-for _ in $(seq 50); do [ -f "$SIMDIR/ready" ] && break; sleep 0.1; done
-[ -f "$SIMDIR/ready" ] || { fail "setup" "simulator did not start: $(cat "$LOGDIR/sim.log")"; finish; }
+push_sim_conf "$WORK/sim.json"
+start_bg SIM_PID "$LOGDIR/sim.log" "$NODE" "$ROOT/test/delivery/push_sim.js" "$WORK/sim.json" "$SIMDIR"
+wait_files 50 "$SIMDIR/ready" || { fail "setup" "simulator did not start: $(cat "$LOGDIR/sim.log")"; finish; }
 
 # ---------------------------------------------------------------- data
 # 5 scenarios x 2 platforms; ok x 6, r429 x 3, r500 x 3, unreg x 3, bad x 2 per platform. Quiet

@@ -33,7 +33,7 @@ stop_all() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   PIDS=()
-  if [ -f "$DATA/postmaster.pid" ]; then as_owner "$PGBIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null 2>&1; fi
+  stop_pg
 }
 trap stop_all EXIT
 

@@ -39,44 +39,14 @@ SINK_PID="" SIM_PID="" PUSH_PID="" PUSHDIR=""
 
 . "$ROOT/test/delivery/lib.sh"
 
-stop_all() {
-  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
-  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
-  [ -n "$PUSH_PID" ] && kill "$PUSH_PID" 2>/dev/null && wait "$PUSH_PID" 2>/dev/null
-  SINK_PID="" SIM_PID="" PUSH_PID=""
-  if [ -f "$DATA/postmaster.pid" ]; then as_owner "$PGBIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null 2>&1; fi
-}
+stop_all() { stop_pids SINK_PID SIM_PID PUSH_PID; stop_pg; }
 trap stop_all EXIT
 
 # ---------------------------------------------------------------- setup
-SHAREDIR=$("$PGBIN/pg_config" --sharedir)
-if [ -z "${AFP_PGBIN:-}" ] && ! grep -qs sms_claim "$SHAREDIR"/extension/afp--*.sql; then
-  make -s -C "$ROOT" install >"$BASE.make.log" 2>&1 || { fail "setup" "make install failed: $(tail -n 5 "$BASE.make.log")"; finish; }
-fi
-$PY -c 'import aiosmtpd' 2>/dev/null || { fail "setup" "python3-aiosmtpd missing (scripts/install-deps.sh)"; finish; }
-
-stop_all
-# the previous run's files go away in the background (deleting ~10,000 files can take half a minute)
-if [ -e "$BASE" ]; then mv "$BASE" "$BASE.old.$$" && { rm -rf "$BASE.old.$$" & }; fi
-mkdir -p "$DATA" "$SOCK" "$LOGDIR" "$SINK" "$SIMDIR" "$WORK"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE" "$DATA" "$SOCK" "$LOGDIR" "$WORK"
-chmod 700 "$DATA"
-as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$LOGDIR/initdb.log" 2>&1 ||
-  { fail "setup" "initdb failed: $(tail -n 5 "$LOGDIR/initdb.log")"; finish; }
-echo "include_if_exists = 'afp_test.conf'" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
+need_aiosmtpd
 # small retry delays so that the run finishes in a few minutes; two attempts suffice for every
 # injected fault, six leave room
-as_owner tee "$DATA/afp_test.conf" >/dev/null <<EOF2
-listen_addresses = '127.0.0.1'
-port = $PGPORT_D
-unix_socket_directories = '$SOCK'
-shared_preload_libraries = 'afp'
-fsync = off
-synchronous_commit = off
-max_connections = 30
-log_line_prefix = '%m [%p] %q%u@%d '
-afp.delivery_database = 'afp'
-afp.poll_interval_ms = 200
+start_cluster sms_claim "$SINK" "$SIMDIR" <<EOF2
 afp.email_batch_size = 100
 afp.email_concurrency = 8
 afp.sms_batch_size = 100
@@ -90,44 +60,23 @@ afp.smtp_timeout_ms = 10000
 afp.http_timeout_ms = 10000
 afp.failover_cooldown_ms = 2000
 EOF2
-as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null ||
-  { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }
-DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create database"; finish; }
+own "$WORK"
 
-(cd "$BASE" && exec $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK" --fault-rate 0.2 >"$LOGDIR/sink.log" 2>&1) &
-SINK_PID=$!
-(cd "$BASE" && exec $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR" --fault-rate 0.2 --rate-429 0.03 >"$LOGDIR/sim.log" 2>&1) &
-SIM_PID=$!
-for _ in $(seq 50); do [ -f "$SINK/ready" ] && [ -f "$SIMDIR/ready" ] && break; sleep 0.1; done
+start_bg SINK_PID "$LOGDIR/sink.log" $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK" --fault-rate 0.2
+start_bg SIM_PID "$LOGDIR/sim.log" $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR" --fault-rate 0.2 --rate-429 0.03
+wait_files 50 "$SINK/ready" "$SIMDIR/ready"
 [ -f "$SINK/ready" ] || { fail "setup" "SMTP sink did not start: $(cat "$LOGDIR/sink.log")"; finish; }
 [ -f "$SIMDIR/ready" ] || { fail "setup" "SMS simulator did not start: $(cat "$LOGDIR/sim.log")"; finish; }
 
 # push: with the push worker installed (and Node for test/delivery/push_sim.js), customers get
 # push tokens too: FCM for android, APNs (HTTP/2, TLS) for ios, keys made here with openssl
-if grep -qs push_claim "$SHAREDIR"/extension/afp--*.sql && command -v "$NODE" >/dev/null &&
-   [ -f "$ROOT/test/delivery/push_sim.js" ]; then
+if installed push_claim && command -v "$NODE" >/dev/null && [ -f "$ROOT/test/delivery/push_sim.js" ]; then
   PUSHDIR=$BASE/push KEYS=$BASE/keys
   mkdir -p "$PUSHDIR" "$KEYS"
-  if ! { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KEYS/sa.pem" &&
-         openssl pkey -in "$KEYS/sa.pem" -pubout -out "$KEYS/sa.pub" &&
-         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$KEYS/apns.p8" &&
-         openssl pkey -in "$KEYS/apns.p8" -pubout -out "$KEYS/apns.pub" &&
-         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-           -keyout "$KEYS/tls.key" -out "$KEYS/tls.crt" -subj /CN=localhost \
-           -addext "subjectAltName=DNS:localhost,IP:127.0.0.1"; } >"$LOGDIR/openssl.log" 2>&1; then
-    fail "setup" "openssl: $(tail -n 5 "$LOGDIR/openssl.log")"; finish
-  fi
-  chmod 755 "$KEYS"; chmod 644 "$KEYS"/*
-  cat >"$WORK/push_sim.json" <<EOF2
-{"fcm_port": $FCM_PORT, "apns_port": $APNS_PORT,
- "client_email": "afp-sender@afp-test.iam.gserviceaccount.com", "sa_public_key": "$KEYS/sa.pub",
- "project_id": "afp-test", "apns_public_key": "$KEYS/apns.pub", "key_id": "KEY1234567",
- "team_id": "TEAM123456", "topic": "com.example.bank", "tls_cert": "$KEYS/tls.crt", "tls_key": "$KEYS/tls.key"}
-EOF2
-  (cd "$BASE" && exec "$NODE" "$ROOT/test/delivery/push_sim.js" "$WORK/push_sim.json" "$PUSHDIR" >"$LOGDIR/push_sim.log" 2>&1) &
-  PUSH_PID=$!
-  for _ in $(seq 50); do [ -f "$PUSHDIR/ready" ] && break; sleep 0.1; done
-  [ -f "$PUSHDIR/ready" ] || { fail "setup" "push simulator did not start: $(cat "$LOGDIR/push_sim.log")"; finish; }
+  push_keys
+  push_sim_conf "$WORK/push_sim.json"
+  start_bg PUSH_PID "$LOGDIR/push_sim.log" "$NODE" "$ROOT/test/delivery/push_sim.js" "$WORK/push_sim.json" "$PUSHDIR"
+  wait_files 50 "$PUSHDIR/ready" || { fail "setup" "push simulator did not start: $(cat "$LOGDIR/push_sim.log")"; finish; }
   export AFP_PUSH_WORKER=1
   echo "push: push worker installed; FCM simulator on $FCM_PORT, APNs on $APNS_PORT"
 else

@@ -42,27 +42,15 @@ start_sinks() {
   local tag=$1; shift
   SINK=$BASE/sink-$tag SIMDIR=$BASE/sim-$tag
   mkdir -p "$SINK" "$SIMDIR"
-  (cd "$BASE" && exec $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK" "$@" >"$LOGDIR/sink-$tag.log" 2>&1) &
-  SINK_PID=$!
-  (cd "$BASE" && exec $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR" "$@" >"$LOGDIR/sim-$tag.log" 2>&1) &
-  SIM_PID=$!
-  for _ in $(seq 100); do [ -f "$SINK/ready" ] && [ -f "$SIMDIR/ready" ] && return 0; sleep 0.1; done
+  start_bg SINK_PID "$LOGDIR/sink-$tag.log" $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK" "$@"
+  start_bg SIM_PID "$LOGDIR/sim-$tag.log" $PY "$ROOT/test/delivery/sms_sim.py" "$SIM_PORT" "$SIMDIR" "$@"
+  wait_files 100 "$SINK/ready" "$SIMDIR/ready" && return 0
   fail "sinks $tag started" "$(cat "$LOGDIR/sink-$tag.log" "$LOGDIR/sim-$tag.log")"; finish
 }
 # stop_sinks: SMTP sink and SMS simulator stop (their ports refuse connections)
-stop_sinks() {
-  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
-  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
-  SINK_PID="" SIM_PID=""
-}
-stop_all() {
-  stop_sinks
-  for d in "$SDATA" "$DATA"; do
-    if [ -f "$d/postmaster.pid" ]; then as_owner "$PGBIN/pg_ctl" stop -D "$d" -m fast -w -t 60 >/dev/null 2>&1; fi
-  done
-}
+stop_sinks() { stop_pids SINK_PID SIM_PID; }
+stop_all() { stop_sinks; stop_pg "$SDATA" "$DATA"; }
 trap stop_all EXIT
-start_pg() { as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null; }
 # qs: psql against the standby
 qs() { "$PGBIN/psql" -h "$SSOCK" -p "$PGPORT_S" -U postgres -d afp -XAtq -v ON_ERROR_STOP=1 "$@"; }
 # worker_pid CHANNEL: pid of the email or sms worker
@@ -71,39 +59,13 @@ worker_pid() { q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'afp 
 drained() { echo "SELECT NOT EXISTS (SELECT 1 FROM afp.outbox o JOIN afp.customers c ON c.id = o.customer_id
                                       WHERE c.external_id LIKE '$1-%' AND o.status NOT IN ('sent', 'dead'))"; }
 
-# ---------------------------------------------------------------- setup
-SHAREDIR=$("$PGBIN/pg_config" --sharedir)
-if [ -z "${AFP_PGBIN:-}" ] && ! grep -qs sms_claim "$SHAREDIR"/extension/afp--*.sql; then
-  make -s -C "$ROOT" install >"$BASE.make.log" 2>&1 || { fail "setup" "make install failed: $(tail -n 5 "$BASE.make.log")"; finish; }
-fi
-$PY -c 'import aiosmtpd' 2>/dev/null || { fail "setup" "python3-aiosmtpd missing (scripts/install-deps.sh)"; finish; }
-
-stop_all
-# the previous run's files go away in the background (deleting ~10,000 files can take half a minute)
-if [ -e "$BASE" ]; then mv "$BASE" "$BASE.old.$$" && { rm -rf "$BASE.old.$$" & }; fi
-mkdir -p "$DATA" "$SOCK" "$SSOCK" "$LOGDIR" "$WORK"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE" "$DATA" "$SOCK" "$SSOCK" "$LOGDIR"
-chmod 700 "$DATA"
-as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$LOGDIR/initdb.log" 2>&1 ||
-  { fail "setup" "initdb failed: $(tail -n 5 "$LOGDIR/initdb.log")"; finish; }
-echo "include_if_exists = 'afp_test.conf'" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
-# conf PORT SOCKDIR: the settings of either server (retry settings: see the header)
-conf() {
+# extra_conf: what either server adds to lib.sh's base_conf (retry settings: see the header)
+extra_conf() {
   cat <<EOF2
-listen_addresses = '127.0.0.1'
-port = $1
-unix_socket_directories = '$2'
-shared_preload_libraries = 'afp'
-fsync = off
-synchronous_commit = off
-max_connections = 30
 max_wal_senders = 4
 full_page_writes = off
 min_wal_size = 32MB
 max_wal_size = 128MB
-log_line_prefix = '%m [%p] %q%u@%d '
-afp.delivery_database = 'afp'
-afp.poll_interval_ms = 200
 afp.email_batch_size = 50
 afp.email_concurrency = 8
 afp.sms_batch_size = 50
@@ -116,9 +78,11 @@ afp.http_timeout_ms = 5000
 afp.failover_cooldown_ms = 5000
 EOF2
 }
-conf "$PGPORT_D" "$SOCK" | as_owner tee "$DATA/afp_test.conf" >/dev/null
-start_pg || { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }
-DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create database"; finish; }
+
+# ---------------------------------------------------------------- setup
+need_aiosmtpd
+start_cluster sms_claim "$SSOCK" < <(extra_conf)
+own "$SSOCK"
 
 if ! q -v smtp_port="$SMTP_PORT" -v sim_port="$SIM_PORT" >"$WORK/setup.out" 2>&1 <<'SQL'
 CREATE EXTENSION afp;
@@ -371,9 +335,9 @@ BEFORE_SMS=$(wc -l <"$SIMDIR/requests.jsonl")
 as_owner "$PGBIN/pg_basebackup" -h "$SOCK" -p "$PGPORT_D" -U postgres -D "$SDATA" -R -X stream -c fast >"$LOGDIR/basebackup.log" 2>&1 ||
   { fail "pg_basebackup -R" "$(tail -n 5 "$LOGDIR/basebackup.log")"; finish; }
 # own port and socket; the primary's ALTER SYSTEM (delivery off) must not carry over
-conf "$PGPORT_S" "$SSOCK" | as_owner tee "$SDATA/afp_test.conf" >/dev/null
+{ base_conf "$PGPORT_S" "$SSOCK"; extra_conf; } | as_owner tee "$SDATA/afp_test.conf" >/dev/null
 as_owner sed -i '/afp.delivery_database/d' "$SDATA/postgresql.auto.conf"
-as_owner "$PGBIN/pg_ctl" start -D "$SDATA" -l "$LOGDIR/standby.log" -w -t 60 >/dev/null ||
+start_pg "$SDATA" "$LOGDIR/standby.log" ||
   { fail "standby starts" "$(tail -n 20 "$LOGDIR/standby.log")"; finish; }
 # expect_s WHAT EXPECTED SQL: like expect, on the standby
 expect_s() { local got; got=$(qs -c "$3" 2>&1); if [ "$got" = "$2" ]; then pass; else fail "$1" "expected: $2" "got: $got"; fi; }

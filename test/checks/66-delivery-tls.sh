@@ -32,26 +32,21 @@ PIDS=""
 
 . "$ROOT/test/delivery/lib.sh"
 
-stop_all() {
-  for p in $PIDS; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  PIDS=""
-  if [ -f "$DATA/postmaster.pid" ]; then as_owner "$PGBIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null 2>&1; fi
-}
+stop_all() { stop_pids PIDS; stop_pg; }
 trap stop_all EXIT
 
 # ---------------------------------------------------------------- setup
-SHAREDIR=$("$PGBIN/pg_config" --sharedir)
-if [ -z "${AFP_PGBIN:-}" ] && ! grep -qs sms_claim "$SHAREDIR"/extension/afp--*.sql; then
-  make -s -C "$ROOT" install >"$BASE.make.log" 2>&1 || { fail "setup" "make install failed: $(tail -n 5 "$BASE.make.log")"; finish; }
-fi
-$PY -c 'import aiosmtpd' 2>/dev/null || { fail "setup" "python3-aiosmtpd missing (scripts/install-deps.sh)"; finish; }
-
-stop_all
-# the previous run's files go away in the background (deleting ~10,000 files can take half a minute)
-if [ -e "$BASE" ]; then mv "$BASE" "$BASE.old.$$" && { rm -rf "$BASE.old.$$" & }; fi
-mkdir -p "$DATA" "$SOCK" "$LOGDIR" "$WORK" "$PKI"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE" "$DATA" "$SOCK" "$LOGDIR"
-chmod 700 "$DATA"
+need_aiosmtpd
+start_cluster sms_claim "$PKI" <<EOF2
+afp.max_attempts = 3
+afp.retry_base_ms = 200
+afp.retry_max_ms = 500
+afp.smtp_timeout_ms = 5000
+afp.http_timeout_ms = 5000
+# every provider here is one of the same channel: no automatic failover between them (a case
+# must end at its own provider; failover is 63-delivery-rate-failover's subject)
+afp.failover_threshold = 100000
+EOF2
 
 # throwaway PKI: ca (signs the server certificate), ca2 (unrelated), server (localhost, 127.0.0.1)
 if ! (cd "$PKI" &&
@@ -68,40 +63,13 @@ fi
 chmod 644 "$PKI"/*.pem "$PKI"/*.key
 pass
 
-as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$LOGDIR/initdb.log" 2>&1 ||
-  { fail "setup" "initdb failed: $(tail -n 5 "$LOGDIR/initdb.log")"; finish; }
-echo "include_if_exists = 'afp_test.conf'" | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
-as_owner tee "$DATA/afp_test.conf" >/dev/null <<EOF2
-listen_addresses = '127.0.0.1'
-port = $PGPORT_D
-unix_socket_directories = '$SOCK'
-shared_preload_libraries = 'afp'
-fsync = off
-synchronous_commit = off
-max_connections = 30
-log_line_prefix = '%m [%p] %q%u@%d '
-afp.delivery_database = 'afp'
-afp.poll_interval_ms = 200
-afp.max_attempts = 3
-afp.retry_base_ms = 200
-afp.retry_max_ms = 500
-afp.smtp_timeout_ms = 5000
-afp.http_timeout_ms = 5000
-# every provider here is one of the same channel: no automatic failover between them (a case
-# must end at its own provider; failover is 63-delivery-rate-failover's subject)
-afp.failover_threshold = 100000
-EOF2
-as_owner "$PGBIN/pg_ctl" start -D "$DATA" -l "$LOGDIR/postgres.log" -w -t 60 >/dev/null ||
-  { fail "setup" "server did not start: $(tail -n 20 "$LOGDIR/postgres.log")"; finish; }
-DB=postgres q -c "CREATE DATABASE afp" >/dev/null || { fail "setup" "create database"; finish; }
-
 # start_server NAME SCRIPT PORT OPTIONS...: one sink/simulator with directory $BASE/NAME
 start_server() {
-  local name=$1 script=$2 port=$3; shift 3
+  local name=$1 script=$2 port=$3 pid; shift 3
   mkdir -p "$BASE/$name"
-  (cd "$BASE" && exec $PY "$ROOT/test/delivery/$script" "$port" "$BASE/$name" "$@" >"$LOGDIR/$name.log" 2>&1) &
-  PIDS="$PIDS $!"
-  for _ in $(seq 100); do [ -f "$BASE/$name/ready" ] && return 0; sleep 0.1; done
+  start_bg pid "$LOGDIR/$name.log" $PY "$ROOT/test/delivery/$script" "$port" "$BASE/$name" "$@"
+  PIDS="$PIDS $pid"
+  wait_files 100 "$BASE/$name/ready" && return 0
   fail "setup: $name started" "$(cat "$LOGDIR/$name.log")"; finish
 }
 start_server starttls smtp_sink.py "$P_STARTTLS" --tls-cert "$PKI/server.pem" --tls-key "$PKI/server.key" \

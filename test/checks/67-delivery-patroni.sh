@@ -61,6 +61,12 @@ rest() { curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:${REST[$1
 wait_rest() { local end=$((SECONDS + $1)); while [ $SECONDS -lt $end ]; do [ "$(rest "$2" "$3")" = 200 ] && return 0; sleep 0.2; done; return 1; }
 # workers NODE: afp launcher/worker backends in pg_stat_activity of node NODE ("x" if unreachable)
 workers() { DB=postgres qn "$1" -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'afp %'" 2>/dev/null || echo x; }
+# sync_standby NODE SECONDS: waits (up to SECONDS) until Patroni reports node NODE a replica, then
+# until the leader (PGPORT_D) streams to one synchronous standby and NODE reports /sync
+sync_standby() {
+  wait_rest "$2" "$1" /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'" &&
+    wait_rest 30 "$1" /sync
+}
 # pctl ARGS...: patronictl with node 1's configuration (REST credentials from its ctl section)
 pctl() { HOME=$BASE/home patronictl -c "$BASE/node1.yml" "$@"; }
 
@@ -101,12 +107,12 @@ stop_patroni() {
 start_sink() {
   SINK=$BASE/sink-$1
   mkdir -p "$SINK"
-  (cd "$BASE" && exec $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK" >"$LOGDIR/sink-$1.log" 2>&1) &
-  SINK_PID=$!
-  for _ in $(seq 100); do [ -f "$SINK/ready" ] && return 0; sleep 0.1; done
+  start_bg SINK_PID "$LOGDIR/sink-$1.log" $PY "$ROOT/test/delivery/smtp_sink.py" "$SMTP_PORT" "$SINK"
+  wait_files 100 "$SINK/ready" && return 0
   fail "setup" "SMTP sink did not start: $(cat "$LOGDIR/sink-$1.log")"; finish
 }
-stop_sink() { [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null; SINK_PID=""; }
+# stop_sink: the SMTP sink (or stall_smtp.py) stops
+stop_sink() { stop_pids SINK_PID; }
 # stop_all: everything this script started, by pid; a PostgreSQL left without its Patroni is
 # stopped with pg_ctl on its own data directory
 stop_all() {
@@ -117,8 +123,7 @@ stop_all() {
       as_owner "$PGBIN/pg_ctl" stop -D "$BASE/node$i/data" -m immediate -w -t 30 >/dev/null 2>&1
     fi
   done
-  [ -n "$ETCD_PID" ] && kill "$ETCD_PID" 2>/dev/null && wait "$ETCD_PID" 2>/dev/null
-  ETCD_PID=""
+  stop_pids ETCD_PID
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
@@ -127,11 +132,8 @@ trap 'exit 130' INT TERM
 for tool in patroni patronictl etcd etcdctl curl setpriv; do
   command -v "$tool" >/dev/null || { fail "setup" "$tool missing (scripts/install-deps.sh: patroni etcd-server etcd-client)"; finish; }
 done
-$PY -c 'import aiosmtpd' 2>/dev/null || { fail "setup" "python3-aiosmtpd missing (scripts/install-deps.sh)"; finish; }
-SHAREDIR=$("$PGBIN/pg_config" --sharedir)
-if [ -z "${AFP_PGBIN:-}" ] && ! grep -qs afp_dispatch_bulk "$SHAREDIR"/extension/afp--*.sql; then
-  make -s -C "$ROOT" install >"$BASE.make.log" 2>&1 || { fail "setup" "make install failed: $(tail -n 5 "$BASE.make.log")"; finish; }
-fi
+need_aiosmtpd
+install_if_missing afp_dispatch_bulk
 for port in "$ETCD_PORT" "$ETCD_PEER" "${REST[1]}" "${REST[2]}" "${PGP[1]}" "${PGP[2]}" "$SMTP_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then fail "setup" "port $port is in use"; finish; fi
 done
@@ -139,14 +141,13 @@ done
 rm -rf "$BASE"
 mkdir -p "$BASE/etcd" "$BASE/home" "$BASE/node1" "$BASE/node2" "$BASE/sock1" "$BASE/sock2" "$LOGDIR" "$WORK"
 chmod 700 "$BASE/etcd"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE" "$BASE/home" "$BASE/node1" "$BASE/node2" "$BASE/sock1" "$BASE/sock2" "$LOGDIR"
+own "$BASE" "$BASE/home" "$BASE/node1" "$BASE/node2" "$BASE/sock1" "$BASE/sock2" "$LOGDIR"
 
-(cd "$BASE" && exec etcd --name afp-test --data-dir "$BASE/etcd" \
+start_bg ETCD_PID "$LOGDIR/etcd.log" etcd --name afp-test --data-dir "$BASE/etcd" \
    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER" \
    --initial-cluster "afp-test=http://127.0.0.1:$ETCD_PEER" --initial-cluster-state new \
-   --initial-cluster-token "afp-67-$$" >"$LOGDIR/etcd.log" 2>&1) &
-ETCD_PID=$!
+   --initial-cluster-token "afp-67-$$"
 for _ in $(seq 100); do etcdctl --endpoints "127.0.0.1:$ETCD_PORT" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
 if etcdctl --endpoints "127.0.0.1:$ETCD_PORT" endpoint health >/dev/null 2>&1; then pass; else
   fail "etcd is healthy" "$(tail -n 5 "$LOGDIR/etcd.log")"; finish; fi
@@ -168,7 +169,7 @@ for i in 1 2; do
     fail "render deploy/patroni/patroni.yml" "$(cat "$WORK/render.err")"; finish
   fi
 done
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE/node1.yml" "$BASE/node2.yml"
+own "$BASE/node1.yml" "$BASE/node2.yml"
 chmod 600 "$BASE/node1.yml" "$BASE/node2.yml"
 pass
 
@@ -212,8 +213,7 @@ if wait_rest 90 1 /primary; then pass; echo "node1 bootstrapped and leader after
   fail "node1 becomes leader" "$(tail -n 30 "$LOGDIR/patroni1.log")"; finish; fi
 T0=$SECONDS
 start_patroni 2
-if wait_rest 120 2 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'" &&
-   wait_rest 30 2 /sync; then
+if sync_standby 2 120; then
   pass; echo "node2 streaming as synchronous standby after $((SECONDS - T0)) s"
 else
   fail "node2 becomes a synchronous streaming replica" "$(tail -n 30 "$LOGDIR/patroni2.log")"; finish
@@ -325,8 +325,7 @@ else
 fi
 expect "round 1: delivery events on node2 for every row" "0" \
   "SELECT count(*) FROM afp.outbox o WHERE NOT EXISTS (SELECT 1 FROM afp.delivery_events e WHERE e.outbox_id = o.id AND e.outcome = 'sent')"
-if wait_rest 150 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'" &&
-   wait_rest 30 1 /sync; then
+if sync_standby 1 150; then
   pass; echo "round 1: node1 back as synchronous standby $((SECONDS - T0)) s after the crash"
 else
   fail "old leader node1 rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni1.log")"
@@ -362,8 +361,7 @@ if wait_for 120 "SELECT count(*) = 0 FROM afp.outbox WHERE status <> 'sent'"; th
 else
   fail "node1 drains the rest after the switchover" "$(q -c "SELECT status, count(*), max(last_error) FROM afp.outbox GROUP BY 1")"
 fi
-if wait_rest 150 2 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'" &&
-   wait_rest 30 2 /sync; then
+if sync_standby 2 150; then
   pass; else fail "node2 rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni2.log")"; fi
 if [ "$(workers 2)" = 0 ]; then pass; else fail "demoted node2 runs no afp worker" "$(workers 2)"; fi
 no_workers_since 2 "$MARK" "demoted node2 started no delivery worker"
@@ -402,8 +400,7 @@ else
 fi
 MARK=$(wc -l <"$LOGDIR/patroni1.log")
 start_patroni 1
-if wait_rest 150 1 /replica && wait_for 60 "SELECT count(*) = 1 FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'" &&
-   wait_rest 30 1 /sync; then
+if sync_standby 1 150; then
   pass; echo "round 3: node1 back as synchronous standby $((SECONDS - T0)) s after the node loss"
 else
   fail "node1 restarted after the node loss rejoins as a synchronous streaming standby" "$(tail -n 20 "$LOGDIR/patroni1.log")"
@@ -418,9 +415,8 @@ stop_sink
 # empty message at the sink this way): a message whose upload is interrupted must not be ended
 # with "." (the server would accept it truncated); the whole message goes out on the next try
 STALL=$BASE/stall
-(cd "$BASE" && exec $PY "$ROOT/test/delivery/stall_smtp.py" "$SMTP_PORT" "$STALL" 4 >"$LOGDIR/stall.log" 2>&1) &
-SINK_PID=$!
-for _ in $(seq 50); do [ -f "$STALL/ready" ] && break; sleep 0.1; done
+start_bg SINK_PID "$LOGDIR/stall.log" $PY "$ROOT/test/delivery/stall_smtp.py" "$SMTP_PORT" "$STALL" 4
+wait_files 50 "$STALL/ready"
 make_backlog big 1 >"$WORK/setup-big.out" 2>&1
 q -c "UPDATE afp.documents d SET afp = (SELECT string_agg(md5(g::text), '')::bytea FROM generate_series(1, 120000) g)
         FROM afp.customers c WHERE c.id = d.customer_id AND c.external_id = 'big-00001'" >>"$WORK/setup-big.out" 2>&1
