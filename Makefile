@@ -88,7 +88,7 @@ FUZZ_TARGETS = $(patsubst test/fuzz/%.c,build/fuzz/%,$(wildcard test/fuzz/fuzz_*
 FUZZ_CFLAGS  = -g -O1 -Icore -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                $(shell pkg-config --cflags freetype2 libpng libtiff-4 zlib)
 
-build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard core/*.h)
+build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard core/*.h) $(wildcard test/fuzz/*.h)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 

@@ -10,29 +10,11 @@
  *
  * Built by `make fuzz-build`; run like the other targets by test/fuzz/run.sh.
  */
+#define FUZZ_NAME "fuzz_dbcs"
 #include "afp.h"
 #include "afp_dbcs.h"
 #include "afp_pdf.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define FUZZ_FAIL(...)                                                                   \
-    do {                                                                                 \
-        fprintf(stderr, "fuzz_dbcs: invariant violated: " __VA_ARGS__);                  \
-        fputc('\n', stderr);                                                             \
-        abort();                                                                         \
-    } while (0)
-
-/* Ignores warnings (but not empty ones). */
-static void
-quiet(void *ctx, const char *msg)
-{
-    (void) ctx;
-    if (msg == NULL || msg[0] == '\0')
-        FUZZ_FAIL("empty warning");
-}
+#include "fuzz_util.h"
 
 /* libFuzzer entry point. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     afp_error_clear(&err);
     if (afp_text_options_parse(&to, js, strlen(js), &err) != AFP_OK)
         FUZZ_FAIL("text options rejected: %s", err.message);
-    to.warning = quiet;
+    to.warning = fuzz_quiet;
     afp_buf_init(&out);
     st = afp_extract_text_opts(data, size, &to, &out, &err);
     if (st != AFP_OK && err.message[0] == '\0')
@@ -73,14 +55,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     afp_error_clear(&err);
     if (afp_pdf_options_parse(&po, js, strlen(js), &err) != AFP_OK)
         FUZZ_FAIL("pdf options rejected: %s", err.message);
-    po.warning = quiet;
+    po.warning = fuzz_quiet;
     po.compress = 0;
     afp_buf_init(&out);
     st = afp_to_pdf(data, size, &po, &out, NULL, &err);
-    if (st == AFP_OK && (out.len < 32 || memcmp(out.data, "%PDF-", 5) != 0))
-        FUZZ_FAIL("output is no PDF");
-    if (st != AFP_OK && (err.message[0] == '\0' || out.len != 0))
-        FUZZ_FAIL("pdf failure %d without a message or with output", (int) st);
+    fuzz_check_conversion("pdf", st, &err, &out);
     afp_buf_free(&out);
     afp_pdf_options_free(&po);
     return 0;

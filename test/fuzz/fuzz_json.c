@@ -9,47 +9,9 @@
  *
  * Built by `make fuzz-build` (clang -fsanitize=fuzzer,address,undefined); run by test/fuzz/run.sh.
  */
+#define FUZZ_NAME "fuzz_json"
 #include "afp_gen.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define FUZZ_FAIL(...)                                                                   \
-    do {                                                                                 \
-        fprintf(stderr, "fuzz_json: invariant violated: " __VA_ARGS__);                  \
-        fputc('\n', stderr);                                                             \
-        abort();                                                                         \
-    } while (0)
-
-/* Aborts unless s[0..n) is valid UTF-8 without NUL bytes. */
-static void
-check_utf8(const char *what, const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n)
-    {
-        uint32_t u;
-        size_t k;
-
-        if (s[i] == 0)
-            FUZZ_FAIL("%s: NUL byte at %zu of %zu", what, i, n);
-        k = afp_utf8_get(s + i, n - i, &u);
-        if (k == 0)
-            FUZZ_FAIL("%s: invalid UTF-8 at byte %zu of %zu (X'%02X')", what, i, n, s[i]);
-        i += k;
-    }
-}
-
-/* Checks a NUL-terminated string with check_utf8. */
-static void
-check_cstr(const char *what, const char *s)
-{
-    if (s == NULL)
-        FUZZ_FAIL("%s: NULL", what);
-    check_utf8(what, (const uint8_t *) s, strlen(s));
-}
+#include "fuzz_util.h"
 
 /* Scope chains for binding: the data root alone, and root ← loop ← item ← page. */
 typedef struct fuzz_scopes {
@@ -64,19 +26,19 @@ bind_one(const char *tmpl, const fuzz_scopes *sc, afp_buf *out)
 
     out->len = 0;
     if (afp_bind_text(tmpl, &sc->data, "$.x", out, &err) == AFP_OK)
-        check_utf8("afp_bind_text result", out->data, out->len);
+        fuzz_check_utf8("afp_bind_text result", out->data, out->len);
     else
     {
         if (err.status != AFP_ERR_ARGUMENT || out->len != 0)
             FUZZ_FAIL("afp_bind_text failed with status %d and %zu bytes of output", (int) err.status,
                       out->len);
-        check_cstr("afp_bind_text error", err.message);
+        fuzz_check_cstr("afp_bind_text error", err.message, 0);
     }
     out->len = 0;
     if (afp_bind_text(tmpl, &sc->page, "$.y", out, &err) == AFP_OK)
-        check_utf8("afp_bind_text result (page)", out->data, out->len);
+        fuzz_check_utf8("afp_bind_text result (page)", out->data, out->len);
     else
-        check_cstr("afp_bind_text error (page)", err.message);
+        fuzz_check_cstr("afp_bind_text error (page)", err.message, 0);
     (void) afp_bind_uses_page_count(tmpl);
     (void) afp_scope_lookup(&sc->item, tmpl);
 }
@@ -93,14 +55,14 @@ bind_all(const afp_json *v, const fuzz_scopes *sc, afp_buf *out, int depth)
     {
         if (strlen(v->string) != v->string_len)
             FUZZ_FAIL("string_len %zu but strlen %zu", v->string_len, strlen(v->string));
-        check_utf8("parsed string", (const uint8_t *) v->string, v->string_len);
+        fuzz_check_utf8("parsed string", (const uint8_t *) v->string, v->string_len);
         bind_one(v->string, sc, out);
     }
     for (i = 0; i < v->count; i++)
     {
         if (v->type == AFP_JSON_OBJECT)
         {
-            check_cstr("parsed key", v->keys[i]);
+            fuzz_check_cstr("parsed key", v->keys[i], 0);
             bind_one(v->keys[i], sc, out);
         }
         bind_all(v->items[i], sc, out, depth + 1);
@@ -120,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         if (v != NULL || err.status == AFP_OK)
             FUZZ_FAIL("failed parse returned a tree or no error status");
-        check_cstr("afp_json_parse error", err.message);
+        fuzz_check_cstr("afp_json_parse error", err.message, 0);
         return 0;
     }
     /* write → parse → write is a fixed point */
@@ -144,8 +106,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         afp_template_validate(v, &issues);
         for (i = 0; i < issues.count; i++)
         {
-            check_cstr("issue path", issues.items[i].path);
-            check_cstr("issue message", issues.items[i].message);
+            fuzz_check_cstr("issue path", issues.items[i].path, 0);
+            fuzz_check_cstr("issue message", issues.items[i].message, 0);
             if (issues.items[i].path[0] != '$')
                 FUZZ_FAIL("issue path %s does not start with $", issues.items[i].path);
         }

@@ -11,50 +11,9 @@
  *
  * Built by `make fuzz-build` (clang -fsanitize=fuzzer,address,undefined); run by test/fuzz/run.sh.
  */
+#define FUZZ_NAME "fuzz_reader"
 #include "afp.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define FUZZ_FAIL(...)                                                                   \
-    do {                                                                                 \
-        fprintf(stderr, "fuzz_reader: invariant violated: " __VA_ARGS__);                \
-        fputc('\n', stderr);                                                             \
-        abort();                                                                         \
-    } while (0)
-
-/* Aborts unless s[0..n) is valid UTF-8 (no NUL bytes either: PostgreSQL text cannot hold them). */
-static void
-check_utf8(const char *what, const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n)
-    {
-        uint32_t u;
-        size_t k;
-
-        if (s[i] == 0)
-            FUZZ_FAIL("%s: NUL byte at %zu of %zu", what, i, n);
-        if (s[i] < 0x80)
-        {
-            i++;
-            continue;
-        }
-        k = afp_utf8_get(s + i, n - i, &u);
-        if (k == 0)
-            FUZZ_FAIL("%s: invalid UTF-8 at byte %zu of %zu (X'%02X')", what, i, n, s[i]);
-        i += k;
-    }
-}
-
-static void
-check_cstr(const char *what, const char *s)
-{
-    if (s != NULL)
-        check_utf8(what, (const uint8_t *) s, strlen(s));
-}
+#include "fuzz_util.h"
 
 /* A pointer range must lie inside the input. */
 static void
@@ -67,6 +26,7 @@ check_inside(const char *what, const uint8_t *buf, size_t len, const uint8_t *p,
                   (const void *) buf, len);
 }
 
+/* Walks every structured field, checking framing, triplets and the detail JSON of each. */
 static void
 walk_fields(const uint8_t *data, size_t size)
 {
@@ -129,13 +89,14 @@ walk_fields(const uint8_t *data, size_t size)
         json.len = 0;
         afp_error_clear(&err);
         if (afp_sf_detail_json(&sf, &json, &err) == AFP_OK)
-            check_utf8("afp_sf_detail_json", json.data, json.len);
+            fuzz_check_utf8("afp_sf_detail_json", json.data, json.len);
     }
     if (rc < 0 && err.status == AFP_OK)
         FUZZ_FAIL("afp_reader_next returned -1 without an error status");
     afp_buf_free(&json);
 }
 
+/* libFuzzer entry point: the field walk, then validate, text, page count and documents. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -154,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_FAIL("afp_validate returned %d (%s) without an interrupt hook", (int) st,
                       err.message);
         for (size_t i = 0; i < issues.count; i++)
-            check_utf8("afp_validate issue", (const uint8_t *) issues.items[i].message,
+            fuzz_check_utf8("afp_validate issue", (const uint8_t *) issues.items[i].message,
                        strnlen(issues.items[i].message, sizeof(issues.items[i].message)));
         afp_issue_list_free(&issues);
     }
@@ -165,7 +126,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         afp_buf_init(&text);
         afp_error_clear(&err);
         if (afp_extract_text(data, size, &text, &err) == AFP_OK)
-            check_utf8("afp_extract_text", text.data, text.len);
+            fuzz_check_utf8("afp_extract_text", text.data, text.len);
         afp_buf_free(&text);
     }
 
@@ -188,11 +149,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             {
                 const afp_document *d = &docs.items[i];
 
-                check_cstr("afp_documents name", d->name);
+                fuzz_check_cstr("afp_documents name", d->name, 1);
                 for (size_t j = 0; j < d->index_count; j++)
                 {
-                    check_cstr("afp_documents index name", d->index[j].name);
-                    check_cstr("afp_documents index value", d->index[j].value);
+                    fuzz_check_cstr("afp_documents index name", d->index[j].name, 1);
+                    fuzz_check_cstr("afp_documents index value", d->index[j].value, 1);
                 }
             }
         }

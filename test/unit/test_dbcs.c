@@ -11,6 +11,7 @@
 #include "afp_gen.h"
 #include "afp_pdf.h"
 #include "unit.h"
+#include "unit_afp.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -133,29 +134,12 @@ iconv_encode(const char *cs, const char *utf8, afp_buf *out)
     return 1;
 }
 
-/* An MCF-2 repeating group: font character set, code page, local ID. */
-static void
-mcf_group(afp_buf *b, uint8_t lid, const char *fcs, const char *cp)
-{
-    afp_buf g;
-
-    afp_buf_init(&g);
-    afp_triplet_fqn(&g, 0x86, fcs);
-    afp_triplet_fqn(&g, 0x85, cp);
-    afp_triplet_rli(&g, 0x05, lid);
-    afp_buf_put16(b, (uint16_t) (g.len + 2));
-    afp_buf_append(b, g.data, g.len);
-    afp_buf_free(&g);
-}
-
 /* A page: "Total: " in Helvetica CP500 (LID 1), then dbcs in font DB_FCS with code page cp
  * (LID 2) on the same line; a second line of dbcs2 (NULL: none). */
 static void
 dbcs_doc(afp_buf *out, const char *cp, const uint8_t *dbcs, size_t n, const uint8_t *dbcs2,
          size_t n2)
 {
-    static const uint8_t pgd[15] = {0, 0, 0x09, 0x60, 0x09, 0x60, 0x00, 0x07, 0xC0,
-                                    0x00, 0x0A, 0xF6, 0, 0, 0};
     afp_writer w;
     afp_ptx p;
     afp_buf t, mcf;
@@ -164,16 +148,9 @@ dbcs_doc(afp_buf *out, const char *cp, const uint8_t *dbcs, size_t n, const uint
     afp_writer_init(&w);
     afp_buf_init(&t);
     afp_buf_init(&mcf);
-    afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
-    afp_write_begin(&w, 0xD3A8AF, "PAGE1", NULL, 0);
-    afp_write_begin(&w, 0xD3A8C9, "AEG1", NULL, 0);
-    mcf_group(&mcf, 1, "C0H200A0", "T1V10500");
-    mcf_group(&mcf, 2, DB_FCS, cp);
-    afp_write_sf(&w, 0xD3AB8A, mcf.data, mcf.len);
-    afp_write_sf(&w, 0xD3A6AF, pgd, 15);
-    afp_write_sf(&w, 0xD3B19B, pgd, 14);
-    afp_write_end(&w);
-    afp_write_begin(&w, 0xD3A89B, "PT1", NULL, 0);
+    unit_mcf_group(&mcf, 1, "C0H200A0", "T1V10500");
+    unit_mcf_group(&mcf, 2, DB_FCS, cp);
+    unit_page_begin(&w, &mcf);
     afp_ptx_begin(&p, &w);
     afp_ptx_amb(&p, 480);
     afp_ptx_ami(&p, 240);
@@ -190,22 +167,10 @@ dbcs_doc(afp_buf *out, const char *cp, const uint8_t *dbcs, size_t n, const uint
         afp_ptx_trn(&p, dbcs2, n2);
     }
     afp_ptx_end(&p);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_write_end(&w);
     out->len = 0;
-    afp_buf_append(out, w.out.data, w.out.len);
+    unit_page_end(&w, out);
     afp_buf_free(&t);
     afp_buf_free(&mcf);
-    afp_writer_free(&w);
-}
-
-/* Warning counter. */
-static void
-count_warning(void *ctx, const char *msg)
-{
-    (*(int *) ctx)++;
-    (void) msg;
 }
 
 /* Text of a document with text options JSON (NULL: none); counts warnings. */
@@ -220,60 +185,13 @@ extract(const afp_buf *afp, const char *json, afp_buf *text, int *warnings, afp_
     text->len = 0;
     if (json && (st = afp_text_options_parse(&o, json, strlen(json), err)) != AFP_OK)
         return st;
-    o.warning = count_warning;
+    o.warning = unit_count_warning;
     o.cb_ctx = warnings;
     st = afp_extract_text_opts(afp->data, afp->len, &o, text, err);
     afp_text_options_free(&o);
     afp_buf_putc(text, '\0');
     text->len--;
     return st;
-}
-
-/* Converts uncompressed with options JSON; counts warnings. */
-static afp_status
-convert(const afp_buf *afp, const char *json, afp_buf *pdf, int *warnings, afp_error *err)
-{
-    afp_pdf_options o;
-    afp_status st;
-
-    afp_pdf_options_init(&o);
-    afp_error_clear(err);
-    pdf->len = 0;
-    if (json && (st = afp_pdf_options_parse(&o, json, strlen(json), err)) != AFP_OK)
-    {
-        afp_pdf_options_free(&o);
-        return st;
-    }
-    o.compress = 0;
-    o.warning = count_warning;
-    o.cb_ctx = warnings;
-    st = afp_to_pdf(afp->data, afp->len, &o, pdf, NULL, err);
-    afp_pdf_options_free(&o);
-    return st;
-}
-
-/* True when buf holds s. */
-static int
-holds(const afp_buf *b, const char *s)
-{
-    size_t n = strlen(s), i;
-
-    for (i = 0; b->len >= n && i + n <= b->len; i++)
-        if (memcmp(b->data + i, s, n) == 0)
-            return 1;
-    return 0;
-}
-
-/* Offset of the byte sequence s[0..n) in b, -1 when absent. */
-static long
-find_bytes(const afp_buf *b, const uint8_t *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; b->len >= n && i + n <= b->len; i++)
-        if (memcmp(b->data + i, s, n) == 0)
-            return (long) i;
-    return -1;
 }
 
 /* Tables, names and the code_pages option. */
@@ -427,25 +345,25 @@ dbcs_document(void)
 
     /* PDF: the CJK font as a Type 0 / CIDFontType2 with Identity-H, /W, ToUnicode, glyph ids */
     warnings = 0;
-    CHECK(convert(&doc, NULL, &pdf, &warnings, &err) == AFP_OK);
+    CHECK(unit_convert(&doc, NULL, &pdf, &warnings, &err) == AFP_OK);
     CHECK(warnings == 0);
-    CHECK(holds(&pdf, "/Subtype /CIDFontType2"));
-    CHECK(holds(&pdf, "+DroidSansFallback"));
-    CHECK(holds(&pdf, "/Encoding /Identity-H"));
-    CHECK(holds(&pdf, "/W ["));
+    CHECK(unit_has(&pdf, "/Subtype /CIDFontType2"));
+    CHECK(unit_has(&pdf, "+DroidSansFallback"));
+    CHECK(unit_has(&pdf, "/Encoding /Identity-H"));
+    CHECK(unit_has(&pdf, "/W ["));
     gid = droid_gid(0x65E5);                                        /* 日 */
     CHECK(gid != 0);
     snprintf(want, sizeof(want), "<%04X> <65E5>", gid);
-    CHECK(holds(&pdf, want));
+    CHECK(unit_has(&pdf, want));
     snprintf(want, sizeof(want), "<%04X> <90FD>", droid_gid(0x90FD));   /* 都 */
-    CHECK(holds(&pdf, want));
-    CHECK(holds(&pdf, "+LiberationSans"));                          /* "Total: " */
+    CHECK(unit_has(&pdf, want));
+    CHECK(unit_has(&pdf, "+LiberationSans"));                          /* "Total: " */
     /* with the code page by option */
-    CHECK(convert(&bad, "{\"code_pages\": {\"X0MINCHO\": \"CP300\"}}", &pdf, &warnings, &err) ==
+    CHECK(unit_convert(&bad, "{\"code_pages\": {\"X0MINCHO\": \"CP300\"}}", &pdf, &warnings, &err) ==
           AFP_OK);
     snprintf(want, sizeof(want), "<%04X> <65E5>", gid);
-    CHECK(holds(&pdf, want));
-    CHECK(convert(&bad, "{\"code_pages\": {\"X0MINCHO\": \"3000\"}}", &pdf, &warnings, &err) ==
+    CHECK(unit_has(&pdf, want));
+    CHECK(unit_convert(&bad, "{\"code_pages\": {\"X0MINCHO\": \"3000\"}}", &pdf, &warnings, &err) ==
           AFP_ERR_ARGUMENT && strstr(err.message, "options.code_pages.X0MINCHO") != NULL);
 
     /* an undefined code: error with its byte offset, or U+FFFD and a warning */
@@ -460,17 +378,17 @@ dbcs_document(void)
     afp_buf_putc(&jp2, (char) (undefined & 0xFF));
     afp_buf_append(&jp2, jp.data + 4, 2);                           /* 語 */
     dbcs_doc(&bad, "T1000300", jp2.data, jp2.len, NULL, 0);
-    off = find_bytes(&bad, jp2.data, jp2.len);
+    off = unit_find(&bad, jp2.data, jp2.len);
     CHECK(off > 0);
     CHECK(extract(&bad, NULL, &text, &warnings, &err) == AFP_ERR_ENCODING);
     CHECK(err.offset == off + 4);
     CHECK(strstr(err.message, "not defined in double-byte code page CP300") != NULL);
-    CHECK(convert(&bad, NULL, &pdf, &warnings, &err) == AFP_ERR_ENCODING && err.offset == off + 4);
+    CHECK(unit_convert(&bad, NULL, &pdf, &warnings, &err) == AFP_ERR_ENCODING && err.offset == off + 4);
     warnings = 0;
     CHECK(extract(&bad, "{\"missing\": \"warn\"}", &text, &warnings, &err) == AFP_OK);
     CHECK(warnings == 1 && strstr((char *) text.data, "日本\xEF\xBF\xBD語") != NULL);
     warnings = 0;
-    CHECK(convert(&bad, "{\"missing\": \"warn\"}", &pdf, &warnings, &err) == AFP_OK);
+    CHECK(unit_convert(&bad, "{\"missing\": \"warn\"}", &pdf, &warnings, &err) == AFP_OK);
     CHECK(warnings == 1);
     warnings = 0;
     CHECK(extract(&bad, "{\"missing\": \"ignore\"}", &text, &warnings, &err) == AFP_OK &&
@@ -478,10 +396,10 @@ dbcs_document(void)
 
     /* an odd byte count: the lead byte's offset */
     dbcs_doc(&bad, "T1000300", jp.data, 5, NULL, 0);
-    off = find_bytes(&bad, jp.data, 5);
+    off = unit_find(&bad, jp.data, 5);
     CHECK(extract(&bad, "{\"missing\": \"warn\"}", &text, &warnings, &err) == AFP_ERR_FORMAT);
     CHECK(err.offset == off + 4 && strstr(err.message, "odd number of bytes") != NULL);
-    CHECK(convert(&bad, NULL, &pdf, &warnings, &err) == AFP_ERR_FORMAT && err.offset == off + 4);
+    CHECK(unit_convert(&bad, NULL, &pdf, &warnings, &err) == AFP_ERR_FORMAT && err.offset == off + 4);
 
     /* every truncation: an error or a result, never a crash (ASan/UBSan) */
     for (k = 0; k < doc.len; k += 3)
@@ -492,20 +410,20 @@ dbcs_document(void)
         afp_buf_init(&part);
         afp_buf_append(&part, doc.data, k);
         st1 = extract(&part, NULL, &text, &warnings, &err);
-        st2 = convert(&part, NULL, &pdf, &warnings, &err);
+        st2 = unit_convert(&part, NULL, &pdf, &warnings, &err);
         CHECK((st1 == AFP_OK || st1 == AFP_ERR_FORMAT) && (st2 == AFP_OK || st2 == AFP_ERR_FORMAT));
         afp_buf_free(&part);
     }
 
     /* no CJK font: a clear error naming the font */
     setenv("AFP_CJK_FONT", "none", 1);
-    CHECK(convert(&doc, NULL, &pdf, &warnings, &err) == AFP_ERR_ARGUMENT);
+    CHECK(unit_convert(&doc, NULL, &pdf, &warnings, &err) == AFP_ERR_ARGUMENT);
     CHECK(strstr(err.message, "font " DB_FCS " has a double-byte code page but no CJK font") != NULL);
     /* … unless a font map entry names one */
-    CHECK(convert(&doc, "{\"font_map\": [{\"char_set\": \"X0MIN*\", \"file\": \"" DROID "\"}]}",
+    CHECK(unit_convert(&doc, "{\"font_map\": [{\"char_set\": \"X0MIN*\", \"file\": \"" DROID "\"}]}",
                   &pdf, &warnings, &err) == AFP_OK);
     snprintf(want, sizeof(want), "<%04X> <65E5>", gid);
-    CHECK(holds(&pdf, want));
+    CHECK(unit_has(&pdf, want));
     unsetenv("AFP_CJK_FONT");
 
     afp_buf_free(&jp);
@@ -545,9 +463,9 @@ dbcs_sample(void)
     /* the pure DBCS Big5 page (947) rejects the ASCII bytes, with the offset of the first */
     CHECK(extract(&in, "{\"code_pages\": {\"X1GT12\": 947}}", &text, &warnings, &err) ==
           AFP_ERR_ENCODING && err.offset == 636);
-    CHECK(convert(&in, "{\"code_pages\": {\"X1GT12\": \"950\", \"X1M40T\": \"950\"}}", &pdf,
+    CHECK(unit_convert(&in, "{\"code_pages\": {\"X1GT12\": \"950\", \"X1M40T\": \"950\"}}", &pdf,
                   &warnings, &err) == AFP_OK);
-    CHECK(holds(&pdf, "+DroidSansFallback") && holds(&pdf, "+LiberationSans"));
+    CHECK(unit_has(&pdf, "+DroidSansFallback") && unit_has(&pdf, "+LiberationSans"));
     afp_buf_free(&in);
     afp_buf_free(&text);
     afp_buf_free(&pdf);

@@ -4,6 +4,7 @@
  */
 #include "afp_gen.h"
 #include "unit.h"
+#include "unit_afp.h"
 
 #include <png.h>
 
@@ -58,59 +59,15 @@ static const uint8_t tiny_jpeg[] = {
 
 /* ------------------------------------------------------------------ helpers */
 
-/* Counts validation issues of a severity; copies the first message into first. */
-static int
-issues(const afp_buf *b, afp_severity sev, char *first, size_t firstsz)
-{
-    afp_issue_list l = {0};
-    afp_error err;
-    size_t i;
-    int n = 0;
-
-    afp_error_clear(&err);
-    afp_validate(b->data, b->len, &l, &err);
-    if (first)
-        first[0] = '\0';
-    for (i = 0; i < l.count; i++)
-        if (l.items[i].severity == sev)
-        {
-            if (n == 0 && first)
-                snprintf(first, firstsz, "%s", l.items[i].message);
-            n++;
-        }
-    afp_issue_list_free(&l);
-    return n;
-}
-
 /* Starts a one-page document: BDT BPG BAG PGD PTD-2 EAG (A4, 1440 units per inch). */
 static void
 page_begin(afp_writer *w)
 {
-    afp_buf b;
-
     afp_writer_init(w);
     afp_write_begin(w, 0xD3A8A8, "DOC1", NULL, 0);
     afp_write_begin(w, 0xD3A8AF, "PAGE1", NULL, 0);
     afp_write_begin(w, 0xD3A8C9, NULL, NULL, 0);
-    afp_buf_init(&b);
-    afp_buf_putc(&b, 0);
-    afp_buf_putc(&b, 0);
-    afp_buf_put16(&b, 14400);
-    afp_buf_put16(&b, 14400);
-    afp_buf_put24(&b, 11906);
-    afp_buf_put24(&b, 16838);
-    afp_buf_put24(&b, 0);
-    afp_write_sf(w, 0xD3A6AF, b.data, b.len);
-    b.len = 0;
-    afp_buf_putc(&b, 0);
-    afp_buf_putc(&b, 0);
-    afp_buf_put16(&b, 14400);
-    afp_buf_put16(&b, 14400);
-    afp_buf_put24(&b, 11906);
-    afp_buf_put24(&b, 16838);
-    afp_buf_put16(&b, 0);
-    afp_write_sf(w, 0xD3B19B, b.data, b.len);
-    afp_buf_free(&b);
+    afp_write_page_descriptors(w, 11906, 16838);
     afp_write_end(w);
 }
 
@@ -290,6 +247,22 @@ make_bilevel_png(uint32_t w, uint32_t h, const uint8_t *rows, afp_buf *out)
 void
 suite_fonts(void)
 {
+    /* afp_font_ibm_charset: family, style, size → name and outline flag (-1: not checked) */
+    static const struct {
+        afp_family family;
+        afp_style style;
+        double size;
+        const char *name;
+        int outline;
+    } ibm_names[] = {
+        {AFP_FAMILY_HELVETICA, AFP_STYLE_REGULAR, 11, "C0H200A0", 0},
+        {AFP_FAMILY_TIMES, AFP_STYLE_BOLD, 10, "C0N40000", 0},
+        {AFP_FAMILY_COURIER, AFP_STYLE_ITALIC, 12, "C04300B0", -1},
+        {AFP_FAMILY_HELVETICA, AFP_STYLE_BOLD_ITALIC, 36, "C0H500Z0", -1},
+        {AFP_FAMILY_HELVETICA, AFP_STYLE_REGULAR, 13, "CZH200  ", 1},
+        {AFP_FAMILY_COURIER, AFP_STYLE_BOLD, 10.5, "CZ4400  ", 1},
+        {AFP_FAMILY_TIMES, AFP_STYLE_ITALIC, 7.5, "CZN300  ", -1},
+    };
     const afp_font_metrics *m = NULL;
     afp_error err;
     char name[9];
@@ -371,24 +344,15 @@ suite_fonts(void)
         CHECK(afp_font_text_width(m, "Hello", 5, 10.0) == 30.0);
     }
 
-    afp_font_ibm_charset(AFP_FAMILY_HELVETICA, AFP_STYLE_REGULAR, 11, name, &outline);
-    CHECK_STR(name, "C0H200A0");
-    CHECK(outline == 0);
-    afp_font_ibm_charset(AFP_FAMILY_TIMES, AFP_STYLE_BOLD, 10, name, &outline);
-    CHECK_STR(name, "C0N40000");
-    CHECK(outline == 0);
-    afp_font_ibm_charset(AFP_FAMILY_COURIER, AFP_STYLE_ITALIC, 12, name, &outline);
-    CHECK_STR(name, "C04300B0");
-    afp_font_ibm_charset(AFP_FAMILY_HELVETICA, AFP_STYLE_BOLD_ITALIC, 36, name, &outline);
-    CHECK_STR(name, "C0H500Z0");
-    afp_font_ibm_charset(AFP_FAMILY_HELVETICA, AFP_STYLE_REGULAR, 13, name, &outline);
-    CHECK_STR(name, "CZH200  ");
-    CHECK(outline == 1);
-    afp_font_ibm_charset(AFP_FAMILY_COURIER, AFP_STYLE_BOLD, 10.5, name, &outline);
-    CHECK_STR(name, "CZ4400  ");
-    CHECK(outline == 1);
-    afp_font_ibm_charset(AFP_FAMILY_TIMES, AFP_STYLE_ITALIC, 7.5, name, &outline);
-    CHECK_STR(name, "CZN300  ");
+    /* IBM font character set names: raster sizes, outline fonts for the others */
+    for (c = 0; c < sizeof(ibm_names) / sizeof(ibm_names[0]); c++)
+    {
+        afp_font_ibm_charset(ibm_names[c].family, ibm_names[c].style, ibm_names[c].size, name,
+                             &outline);
+        CHECK_STR(name, ibm_names[c].name);
+        if (ibm_names[c].outline >= 0)
+            CHECK(outline == ibm_names[c].outline);
+    }
 }
 
 /* ------------------------------------------------------------------ images */
@@ -430,8 +394,8 @@ suite_images(void)
     CHECK(info.components == 3 && info.bits == 8);
     CHECK(info.xdpi == 150.0 && info.ydpi == 150.0);
     CHECK(image_doc(tiny_jpeg, sizeof(tiny_jpeg), &doc, &err) == AFP_OK);
-    CHECK(issues(&doc, AFP_SEV_ERROR, first, sizeof(first)) == 0);
-    CHECK(issues(&doc, AFP_SEV_WARNING, first, sizeof(first)) == 0);
+    CHECK(unit_issues(doc.data, doc.len, AFP_SEV_ERROR, first, sizeof(first)) == 0);
+    CHECK(unit_issues(doc.data, doc.len, AFP_SEV_WARNING, first, sizeof(first)) == 0);
     field_list(&doc, fields, sizeof(fields));
     CHECK_STR(fields, "BDT BPG BAG PGD PTD EAG BIM BOG OBD OBP MIO IDD EOG IPD EIM EPG EDT");
     idd = field_data(&doc, 0xD3A6FB, &idd_len);
@@ -483,7 +447,7 @@ suite_images(void)
         CHECK(info.kind == 2 && info.width == 4 && info.height == 3 && info.components == 3);
         CHECK(info.xdpi == 0.0);
         CHECK(image_doc(png, png_len, &doc, &err) == AFP_OK);
-        CHECK(issues(&doc, AFP_SEV_ERROR, first, sizeof(first)) == 0);
+        CHECK(unit_issues(doc.data, doc.len, AFP_SEV_ERROR, first, sizeof(first)) == 0);
         field_list(&doc, fields, sizeof(fields));
         CHECK_STR(fields, "BDT BPG BAG PGD PTD EAG BIM BOG OBD OBP MIO IDD EOG IPD EIM EPG EDT");
         idd = field_data(&doc, 0xD3A6FB, &idd_len);
@@ -542,7 +506,7 @@ suite_images(void)
     if (png)
     {
         CHECK(image_doc(png, png_len, &doc, &err) == AFP_OK);
-        CHECK(issues(&doc, AFP_SEV_ERROR, first, sizeof(first)) == 0);
+        CHECK(unit_issues(doc.data, doc.len, AFP_SEV_ERROR, first, sizeof(first)) == 0);
         afp_buf_init(&ipd);
         afp_buf_init(&data);
         join_fields(&doc, 0xD3EEFB, &ipd, NULL, NULL);
@@ -564,7 +528,7 @@ suite_images(void)
     CHECK(afp_image_probe(bw.data, bw.len, &info, &err) == AFP_OK);
     CHECK(info.bits == 1 && info.components == 1 && info.xdpi > 75.0 && info.xdpi < 75.1);
     CHECK(image_doc(bw.data, bw.len, &doc, &err) == AFP_OK);
-    CHECK(issues(&doc, AFP_SEV_ERROR, first, sizeof(first)) == 0);
+    CHECK(unit_issues(doc.data, doc.len, AFP_SEV_ERROR, first, sizeof(first)) == 0);
     idd = field_data(&doc, 0xD3A6FB, &idd_len);
     CHECK(idd != NULL && idd_len == 13 && idd[12] == 0x0A);            /* FS10 */
     afp_buf_init(&ipd);
@@ -638,8 +602,8 @@ check_barcode(afp_symbology t, const char *text, uint8_t type, uint8_t mod, int 
     page_begin(&w);
     CHECK(afp_barcode_write(&w, "BC1", &bc, &err) == AFP_OK);
     page_end(&w);
-    CHECK(issues(&w.out, AFP_SEV_ERROR, first, sizeof(first)) == 0);
-    CHECK(issues(&w.out, AFP_SEV_WARNING, first, sizeof(first)) == 0);
+    CHECK(unit_issues(w.out.data, w.out.len, AFP_SEV_ERROR, first, sizeof(first)) == 0);
+    CHECK(unit_issues(w.out.data, w.out.len, AFP_SEV_WARNING, first, sizeof(first)) == 0);
     field_list(&w.out, fields, sizeof(fields));
     CHECK_STR(fields, "BDT BPG BAG PGD PTD EAG BBC BOG OBD OBP MBC BDD EOG BDA EBC EPG EDT");
     bdd = field_data(&w.out, 0xD3A6EB, &bdd_len);

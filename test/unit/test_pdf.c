@@ -9,6 +9,7 @@
 #include "afp.h"
 #include "afp_pdf.h"
 #include "unit.h"
+#include "unit_afp.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -18,49 +19,16 @@
 
 /* ------------------------------------------------------------------ building AFP */
 
-/* Appends an MCF-2 group: font LID → font character set + code page. */
-static void
-mcf_group(afp_buf *b, uint8_t lid, const char *fcs, const char *cp)
-{
-    afp_buf g;
-    uint8_t name[8];
-
-    afp_buf_init(&g);
-    afp_triplet_fqn(&g, 0x86, fcs);
-    afp_triplet_fqn(&g, 0x85, cp);
-    afp_triplet_rli(&g, 0x05, lid);
-    afp_buf_put16(b, (uint16_t) (g.len + 2));
-    afp_buf_append(b, g.data, g.len);
-    afp_buf_free(&g);
-    (void) name;
-}
-
-/* Writes BAG … EAG with an MCF (LID 1 = fcs), a PGD and a PTD of A4 at 240 pels per inch. */
+/* Writes BAG … EAG with an MCF (LID 1 = fcs, CP500), a PGD and a PTD of A4 at 240 pels per inch. */
 static void
 page_env(afp_writer *w, const char *fcs)
 {
-    static const uint8_t pgd[15] = {0, 0, 0x09, 0x60, 0x09, 0x60, 0x00, 0x07, 0xC0,
-                                    0x00, 0x0A, 0xF6, 0, 0, 0};
     afp_buf mcf;
 
-    afp_write_begin(w, 0xD3A8C9, "AEG1", NULL, 0);
     afp_buf_init(&mcf);
-    mcf_group(&mcf, 1, fcs, "T1V10500");
-    afp_write_sf(w, 0xD3AB8A, mcf.data, mcf.len);
+    unit_mcf_group(&mcf, 1, fcs, "T1V10500");
+    unit_aeg(w, 0xD3AB8A, &mcf, UNIT_A4_W, UNIT_A4_H);
     afp_buf_free(&mcf);
-    afp_write_sf(w, 0xD3A6AF, pgd, 15);
-    afp_write_sf(w, 0xD3B19B, pgd, 14);
-    afp_write_end(w);
-}
-
-/* Encodes ASCII text in CP500. */
-static void
-ebcdic(const char *s, afp_buf *out)
-{
-    afp_error err;
-
-    out->len = 0;
-    afp_codepage_encode(afp_codepage_find("T1V10500"), s, strlen(s), out, &err);
 }
 
 /* A one-page document: "Hello" at (240, 480) in 12-point Helvetica, red, then a rule. */
@@ -69,14 +37,13 @@ hello_doc(afp_buf *out, int rotate)
 {
     afp_writer w;
     afp_ptx p;
-    afp_buf t;
+    afp_buf t, mcf;
 
     afp_writer_init(&w);
     afp_buf_init(&t);
-    afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
-    afp_write_begin(&w, 0xD3A8AF, "PAGE1", NULL, 0);
-    page_env(&w, "C0H200B0");
-    afp_write_begin(&w, 0xD3A89B, "PT1", NULL, 0);
+    afp_buf_init(&mcf);
+    unit_mcf_group(&mcf, 1, "C0H200B0", "T1V10500");
+    unit_page_begin(&w, &mcf);
     afp_ptx_begin(&p, &w);
     if (rotate)
         afp_ptx_sto(&p, 90, 180);
@@ -84,57 +51,13 @@ hello_doc(afp_buf *out, int rotate)
     afp_ptx_ami(&p, 240);
     afp_ptx_scfl(&p, 1);
     afp_ptx_sec_rgb(&p, 255, 0, 0);
-    ebcdic("Hello", &t);
+    unit_ebcdic("Hello", &t);
     afp_ptx_trn(&p, t.data, t.len);
     afp_ptx_dir(&p, 480, 4);
     afp_ptx_end(&p);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_buf_append(out, w.out.data, w.out.len);
+    unit_page_end(&w, out);
     afp_buf_free(&t);
-    afp_writer_free(&w);
-}
-
-/* Converts with uncompressed streams; returns the status. */
-static afp_status
-convert(const afp_buf *afp, const char *json, afp_buf *pdf, afp_error *err)
-{
-    afp_pdf_options o;
-
-    afp_pdf_options_init(&o);
-    o.compress = 0;
-    afp_error_clear(err);
-    pdf->len = 0;
-    if (json && afp_pdf_options_parse(&o, json, strlen(json), err) != AFP_OK)
-        return err->status;
-    o.compress = json && strstr(json, "\"compress\": true") ? 1 : 0;
-    return afp_to_pdf(afp->data, afp->len, &o, pdf, NULL, err);
-}
-
-/* True when the PDF holds s (binary-safe search). */
-static int
-has(const afp_buf *pdf, const char *s)
-{
-    size_t n = strlen(s), i;
-
-    for (i = 0; n <= pdf->len && i + n <= pdf->len; i++)
-        if (memcmp(pdf->data + i, s, n) == 0)
-            return 1;
-    return 0;
-}
-
-/* Number of occurrences of s. */
-static int
-count(const afp_buf *pdf, const char *s)
-{
-    size_t n = strlen(s), i;
-    int c = 0;
-
-    for (i = 0; i + n <= pdf->len; i++)
-        if (memcmp(pdf->data + i, s, n) == 0)
-            c++;
-    return c;
+    afp_buf_free(&mcf);
 }
 
 /* Checks the xref table: every in-use entry points at "N 0 obj", startxref at "xref". */
@@ -220,21 +143,21 @@ test_structure(void)
     afp_buf_init(&afp);
     afp_buf_init(&pdf);
     CHECK(afp_compose_text(&doc, 1, &copts, &afp, &err) == AFP_OK);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_OK);
     CHECK(pdf.len > 20 && memcmp(pdf.data, "%PDF-1.6\n", 9) == 0);
     CHECK(pdf.len > 6 && memcmp(pdf.data + pdf.len - 6, "%%EOF\n", 6) == 0);
-    CHECK(has(&pdf, "/Type /Pages /Count 3 "));
-    CHECK(count(&pdf, "/Type /Page ") == 3);
-    CHECK(has(&pdf, "/Subtype /CIDFontType2") && has(&pdf, "/ToUnicode"));
-    CHECK(has(&pdf, "LiberationMono"));          /* composed text is Courier */
+    CHECK(unit_has(&pdf, "/Type /Pages /Count 3 "));
+    CHECK(unit_count(&pdf, "/Type /Page ") == 3);
+    CHECK(unit_has(&pdf, "/Subtype /CIDFontType2") && unit_has(&pdf, "/ToUnicode"));
+    CHECK(unit_has(&pdf, "LiberationMono"));          /* composed text is Courier */
     CHECK(xref_ok(&pdf));
     /* compressed output is smaller and still consistent */
     {
         afp_buf z;
 
         afp_buf_init(&z);
-        CHECK(convert(&afp, "{\"compress\": true}", &z, &err) == AFP_OK);
-        CHECK(z.len < pdf.len && xref_ok(&z) && has(&z, "/FlateDecode"));
+        CHECK(unit_convert(&afp, "{\"compress\": true}", &z, NULL, &err) == AFP_OK);
+        CHECK(z.len < pdf.len && xref_ok(&z) && unit_has(&z, "/FlateDecode"));
         afp_buf_free(&z);
     }
     afp_buf_free(&afp);
@@ -251,23 +174,23 @@ test_text(void)
     afp_buf_init(&afp);
     afp_buf_init(&pdf);
     hello_doc(&afp, 0);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_OK);
     /* page flip, A4 at 240 pels per inch: 2806 units = 841.8 pt */
-    CHECK(has(&pdf, "/MediaBox [0 0 595.2 841.8]"));
-    CHECK(has(&pdf, "1 0 0 -1 0 841.8 cm"));
+    CHECK(unit_has(&pdf, "/MediaBox [0 0 595.2 841.8]"));
+    CHECK(unit_has(&pdf, "1 0 0 -1 0 841.8 cm"));
     /* AMI 240, AMB 480 at 240 per inch: 72 pt, 144 pt; 12 pt from C0H200B0 */
-    CHECK(has(&pdf, "1 0 0 -1 72 144 Tm"));
-    CHECK(has(&pdf, " 12 Tf"));
-    CHECK(has(&pdf, "1 0 0 rg 1 0 0 RG"));
-    CHECK(has(&pdf, "LiberationSans"));
+    CHECK(unit_has(&pdf, "1 0 0 -1 72 144 Tm"));
+    CHECK(unit_has(&pdf, " 12 Tf"));
+    CHECK(unit_has(&pdf, "1 0 0 rg 1 0 0 RG"));
+    CHECK(unit_has(&pdf, "LiberationSans"));
     /* DIR 480 x 4 units after "Hello" (2278/1000 em at 12 pt = 27.336 pt): 144 pt long, 1.2 pt
      * wide, stroked along its middle */
-    CHECK(has(&pdf, "1.2 w 99.336 144.6 m 243.336 144.6 l S"));
+    CHECK(unit_has(&pdf, "1.2 w 99.336 144.6 m 243.336 144.6 l S"));
     afp.len = 0;
     hello_doc(&afp, 1);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_OK);
     /* inline direction down the page (90°), baselines progress to the left (180°) */
-    CHECK(has(&pdf, "0 1 1 0 "));
+    CHECK(unit_has(&pdf, "0 1 1 0 "));
     afp_buf_free(&afp);
     afp_buf_free(&pdf);
 }
@@ -279,10 +202,6 @@ image_doc(afp_buf *out, const uint8_t *cont, size_t n, uint8_t map)
 {
     static const uint8_t pgd[15] = {0, 0, 0x09, 0x60, 0x09, 0x60, 0x00, 0x07, 0xC0,
                                     0x00, 0x0A, 0xF6, 0, 0, 0};
-    uint8_t obd[] = {0x03, 0x43, 0x01, 0x08, 0x4B, 0x00, 0x00, 0x09, 0x60, 0x09, 0x60,
-                     0x09, 0x4C, 0x02, 0x00, 0x01, 0xE0, 0x00, 0x00, 0xF0};
-    uint8_t obp[24] = {0x01, 0x17, 0x00, 0x00, 0xF0, 0x00, 0x00, 0xF0, 0x00, 0x00, 0x2D, 0x00,
-                       0x00, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x2D, 0x00, 0x00};
     uint8_t mio[] = {0x00, 0x05, 0x03, 0x04, map};
     uint8_t idd[] = {0x00, 0x09, 0x60, 0x09, 0x60, 0x00, 0x00, 0x00, 0x00};
     afp_writer w;
@@ -295,19 +214,14 @@ image_doc(afp_buf *out, const uint8_t *cont, size_t n, uint8_t map)
     afp_write_end(&w);
     afp_write_begin(&w, 0xD3A8FB, "IMG1", NULL, 0);
     afp_write_begin(&w, 0xD3A8C7, "OEG1", NULL, 0);
-    afp_write_sf(&w, 0xD3A66B, obd, sizeof(obd));
-    afp_write_sf(&w, 0xD3AC6B, obp, sizeof(obp));
+    unit_object_area(&w);
     afp_write_sf(&w, 0xD3ABFB, mio, sizeof(mio));
     afp_write_sf(&w, 0xD3A6FB, idd, sizeof(idd));
     afp_write_end(&w);
     /* split the content over two IPDs at an arbitrary byte */
     afp_write_sf(&w, 0xD3EEFB, cont, n / 2);
     afp_write_sf(&w, 0xD3EEFB, cont + n / 2, n - n / 2);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_buf_append(out, w.out.data, w.out.len);
-    afp_writer_free(&w);
+    unit_page_end(&w, out);
 }
 
 /* IOCA content: Begin Segment … Image Size w x h at 240 ppi, encoding, IDE size, data. */
@@ -331,6 +245,18 @@ ioca(afp_buf *b, unsigned w, unsigned h, uint8_t compr, uint8_t bits, const uint
     afp_buf_append(b, "\x93\x00\x71\x00", 4);
 }
 
+/* Restarts afp as a page with one image (IOCA content built into c by ioca() from the other
+ * arguments, mapping option map) and converts it into pdf. */
+static afp_status
+image_convert(afp_buf *afp, afp_buf *c, unsigned w, unsigned h, uint8_t compr, uint8_t bits,
+              const uint8_t *data, size_t n, int structure, uint8_t map, afp_buf *pdf, afp_error *err)
+{
+    afp->len = c->len = 0;
+    ioca(c, w, h, compr, bits, data, n, structure);
+    image_doc(afp, c->data, c->len, map);
+    return unit_convert(afp, NULL, pdf, NULL, err);
+}
+
 /* Images: bilevel mask, RGB, RL4 decoding, G4 and JPEG passthrough, damaged content. */
 static void
 test_images(void)
@@ -348,42 +274,28 @@ test_images(void)
     afp_buf_init(&pdf);
     afp_buf_init(&c);
     memset(bits, 0xAA, sizeof(bits));
-    ioca(&c, 16, 8, 0x03, 1, bits, sizeof(bits), 0);
-    image_doc(&afp, c.data, c.len, 0x60);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Width 16 /Height 8 /ImageMask true /BitsPerComponent 1 /Decode [1 0]"));
+    CHECK(image_convert(&afp, &c, 16, 8, 0x03, 1, bits, sizeof(bits), 0, 0x60, &pdf, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Width 16 /Height 8 /ImageMask true /BitsPerComponent 1 /Decode [1 0]"));
     /* scale to fill a 480 x 240 unit area at (240, 240): 144 x 72 pt at (72, 72) */
-    CHECK(has(&pdf, "1 0 -0 1 72 72 cm") || has(&pdf, "1 0 0 1 72 72 cm"));
-    CHECK(has(&pdf, "144 0 0 -72 0 72 cm"));
-    CHECK(has(&pdf, "/Im1 Do"));
+    CHECK(unit_has(&pdf, "1 0 -0 1 72 72 cm") || unit_has(&pdf, "1 0 0 1 72 72 cm"));
+    CHECK(unit_has(&pdf, "144 0 0 -72 0 72 cm"));
+    CHECK(unit_has(&pdf, "/Im1 Do"));
 
-    afp.len = c.len = 0;
-    ioca(&c, 2, 2, 0x03, 24, rgb, sizeof(rgb), 1);
-    image_doc(&afp, c.data, c.len, 0x20);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Width 2 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8"));
+    CHECK(image_convert(&afp, &c, 2, 2, 0x03, 24, rgb, sizeof(rgb), 1, 0x20, &pdf, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Width 2 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8"));
     /* scale to fit: 2 x 2 pels into 144 x 72 pt: 72 x 72, centred */
-    CHECK(has(&pdf, "72 0 0 -72 36 72 cm"));
+    CHECK(unit_has(&pdf, "72 0 0 -72 36 72 cm"));
 
-    afp.len = c.len = 0;
-    ioca(&c, 8, 1, 0x06, 1, rl4, sizeof(rl4), 0);
-    image_doc(&afp, c.data, c.len, 0x60);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
+    CHECK(image_convert(&afp, &c, 8, 1, 0x06, 1, rl4, sizeof(rl4), 0, 0x60, &pdf, &err) == AFP_OK);
     /* decoded row: pels 3 and 4 black → X'18' */
-    CHECK(has(&pdf, "/Width 8 /Height 1 /ImageMask true"));
-    CHECK(has(&pdf, "stream\n\x18\nendstream"));
+    CHECK(unit_has(&pdf, "/Width 8 /Height 1 /ImageMask true"));
+    CHECK(unit_has(&pdf, "stream\n\x18\nendstream"));
 
-    afp.len = c.len = 0;
-    ioca(&c, 8, 1, 0x82, 1, g4, sizeof(g4), 0);
-    image_doc(&afp, c.data, c.len, 0x60);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Filter /CCITTFaxDecode") && has(&pdf, "/K -1 /Columns 8 /Rows 1"));
+    CHECK(image_convert(&afp, &c, 8, 1, 0x82, 1, g4, sizeof(g4), 0, 0x60, &pdf, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Filter /CCITTFaxDecode") && unit_has(&pdf, "/K -1 /Columns 8 /Rows 1"));
 
-    afp.len = c.len = 0;
-    ioca(&c, 3, 2, 0x83, 8, jpeg, sizeof(jpeg), 0);
-    image_doc(&afp, c.data, c.len, 0x60);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Width 3 /Height 2 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 17 "
+    CHECK(image_convert(&afp, &c, 3, 2, 0x83, 8, jpeg, sizeof(jpeg), 0, 0x60, &pdf, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Width 3 /Height 2 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 17 "
                     "/Filter /DCTDecode"));
 
     /* a self-defining field running past the end of the image data: error with its offset */
@@ -392,7 +304,7 @@ test_images(void)
     c.data[6] = 0x40;          /* Image Size length 64 */
     c.len = 10;
     image_doc(&afp, c.data, c.len, 0x60);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_ERR_FORMAT);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_ERR_FORMAT);
     CHECK(strstr(err.message, "at byte offset") != NULL && strstr(err.message, "X'94'") != NULL);
     afp_buf_free(&afp);
     afp_buf_free(&pdf);
@@ -405,10 +317,6 @@ goca_doc(afp_buf *out, int damage)
 {
     static const uint8_t pgd[15] = {0, 0, 0x09, 0x60, 0x09, 0x60, 0x00, 0x07, 0xC0,
                                     0x00, 0x0A, 0xF6, 0, 0, 0};
-    uint8_t obd[] = {0x03, 0x43, 0x01, 0x08, 0x4B, 0x00, 0x00, 0x09, 0x60, 0x09, 0x60,
-                     0x09, 0x4C, 0x02, 0x00, 0x01, 0xE0, 0x00, 0x00, 0xF0};
-    uint8_t obp[24] = {0x01, 0x17, 0x00, 0x00, 0xF0, 0x00, 0x00, 0xF0, 0x00, 0x00, 0x2D, 0x00,
-                       0x00, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x2D, 0x00, 0x00};
     /* window 0..480 x 0..240 at 2400 per 10 inches */
     uint8_t gdd[] = {0xF6, 0x12, 0x40, 0x00, 0x00, 0x00, 0x09, 0x60, 0x09, 0x60, 0x00, 0x00,
                      0x00, 0x00, 0x01, 0xE0, 0x00, 0x00, 0x00, 0xF0};
@@ -435,17 +343,12 @@ goca_doc(afp_buf *out, int damage)
     afp_write_end(&w);
     afp_write_begin(&w, 0xD3A8BB, "GRA1", NULL, 0);
     afp_write_begin(&w, 0xD3A8C7, "OEG1", NULL, 0);
-    afp_write_sf(&w, 0xD3A66B, obd, sizeof(obd));
-    afp_write_sf(&w, 0xD3AC6B, obp, sizeof(obp));
+    unit_object_area(&w);
     afp_write_sf(&w, 0xD3A6BB, gdd, sizeof(gdd));
     afp_write_end(&w);
     afp_write_sf(&w, 0xD3EEBB, gad, 20);
     afp_write_sf(&w, 0xD3EEBB, gad + 20, sizeof(gad) - 20);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_buf_append(out, w.out.data, w.out.len);
-    afp_writer_free(&w);
+    unit_page_end(&w, out);
 }
 
 /* GOCA: window mapping (y up in the GPS), area fill, lines, character strings, damage. */
@@ -458,38 +361,28 @@ test_goca(void)
     afp_buf_init(&afp);
     afp_buf_init(&pdf);
     goca_doc(&afp, 0);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_OK);
     /* clip to the area: 144 x 72 pt at (72, 72) */
-    CHECK(has(&pdf, "72 72 m\n216 72 l\n216 144 l\n72 144 l\nh W n"));
-    CHECK(has(&pdf, "1 0 0 rg 1 0 0 RG"));
+    CHECK(unit_has(&pdf, "72 72 m\n216 72 l\n216 144 l\n72 144 l\nh W n"));
+    CHECK(unit_has(&pdf, "1 0 0 rg 1 0 0 RG"));
     /* the box (0,0)-(240,120) is the lower left quarter: y from 144 up to 108 */
-    CHECK(has(&pdf, "72 144 m\n144 144 l\n144 108 l\n72 108 l\n72 144 l\nh\nf*"));
+    CHECK(unit_has(&pdf, "72 144 m\n144 144 l\n144 108 l\n72 108 l\n72 144 l\nh\nf*"));
     /* the line from the upper left to the lower right corner, normal width 0.6 pt */
-    CHECK(has(&pdf, "0.6 w [] 0 d\n72 72 m\n216 144 l\nS"));
+    CHECK(unit_has(&pdf, "0.6 w [] 0 d\n72 72 m\n216 144 l\nS"));
     /* "Hi" as text at (24, 24) GPS units: 79.2, 136.8 pt, 10 pt default cell */
-    CHECK(has(&pdf, "1 0 0 -1 79.2 136.8 Tm") && has(&pdf, " 10 Tf"));
+    CHECK(unit_has(&pdf, "1 0 0 -1 79.2 136.8 Tm") && unit_has(&pdf, " 10 Tf"));
     afp.len = 0;
     goca_doc(&afp, 1);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_ERR_FORMAT);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_ERR_FORMAT);
     CHECK(strstr(err.message, "GOCA drawing order X'C3'") != NULL && err.offset > 0);
     afp_buf_free(&afp);
     afp_buf_free(&pdf);
-}
-
-/* Collects warnings. */
-static void
-count_warning(void *ctx, const char *msg)
-{
-    (*(int *) ctx)++;
-    (void) msg;
 }
 
 /* A resource group with overlay OVL1 (a rule), then pages that include ovl (twice each). */
 static void
 overlay_doc(afp_buf *out, const char *ovl, int pages)
 {
-    static const uint8_t pgd[15] = {0, 0, 0x09, 0x60, 0x09, 0x60, 0x00, 0x01, 0xE0,
-                                    0x00, 0x01, 0xE0, 0, 0, 0};
     uint8_t ipo[16] = {0};
     afp_writer w;
     afp_ptx p;
@@ -499,10 +392,7 @@ overlay_doc(afp_buf *out, const char *ovl, int pages)
     afp_write_begin(&w, 0xD3A8C6, "RG1", NULL, 0);
     afp_write_begin(&w, 0xD3A8CE, "OVL1", NULL, 0);
     afp_write_begin(&w, 0xD3A8DF, "OVL1", NULL, 0);
-    afp_write_begin(&w, 0xD3A8C9, "AEG1", NULL, 0);
-    afp_write_sf(&w, 0xD3A6AF, pgd, 15);
-    afp_write_sf(&w, 0xD3B19B, pgd, 14);
-    afp_write_end(&w);
+    unit_aeg(&w, 0, NULL, 480, 480);
     afp_write_begin(&w, 0xD3A89B, "PT1", NULL, 0);
     afp_ptx_begin(&p, &w);
     afp_ptx_amb(&p, 100);
@@ -541,32 +431,32 @@ test_overlays(void)
     afp_buf_init(&afp);
     afp_buf_init(&pdf);
     overlay_doc(&afp, "OVL1", 3);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
-    CHECK(count(&pdf, "/Subtype /Form") == 1);
-    CHECK(count(&pdf, "/Fm1 Do") == 6);
-    CHECK(has(&pdf, "/BBox [0 0 144 144]"));
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_OK);
+    CHECK(unit_count(&pdf, "/Subtype /Form") == 1);
+    CHECK(unit_count(&pdf, "/Fm1 Do") == 6);
+    CHECK(unit_has(&pdf, "/BBox [0 0 144 144]"));
     /* a form sets its colours itself: it inherits whatever colour the page has when painted */
-    CHECK(has(&pdf, "0 g 0 G\n3 w "));
-    CHECK(has(&pdf, "q 1 0 0 1 0 36 cm /Fm1 Do Q"));
+    CHECK(unit_has(&pdf, "0 g 0 G\n3 w "));
+    CHECK(unit_has(&pdf, "q 1 0 0 1 0 36 cm /Fm1 Do Q"));
     CHECK(xref_ok(&pdf));
 
     afp.len = 0;
     overlay_doc(&afp, "NOSUCH", 1);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_ERR_FORMAT);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_ERR_FORMAT);
     CHECK(strstr(err.message, "overlay NOSUCH") != NULL && strstr(err.message, "(IPO)") != NULL);
     afp_pdf_options_init(&o);
     o.missing = AFP_PDF_MISSING_WARN;
     o.compress = 0;
-    o.warning = count_warning;
+    o.warning = unit_count_warning;
     o.cb_ctx = &warnings;
     pdf.len = 0;
     CHECK(afp_to_pdf(afp.data, afp.len, &o, &pdf, NULL, &err) == AFP_OK);
-    CHECK(warnings == 2 && has(&pdf, "0.8 G [3 2] 0 d"));
+    CHECK(warnings == 2 && unit_has(&pdf, "0.8 G [3 2] 0 d"));
     o.missing = AFP_PDF_MISSING_IGNORE;
     warnings = 0;
     pdf.len = 0;
     CHECK(afp_to_pdf(afp.data, afp.len, &o, &pdf, NULL, &err) == AFP_OK);
-    CHECK(warnings == 0 && !has(&pdf, "[3 2] 0 d"));
+    CHECK(warnings == 0 && !unit_has(&pdf, "[3 2] 0 d"));
     afp_buf_free(&afp);
     afp_buf_free(&pdf);
 }
@@ -585,7 +475,7 @@ test_font_subset(void)
     afp_buf_init(&afp);
     afp_buf_init(&pdf);
     hello_doc(&afp, 0);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_OK);
     afp_buf_putc(&pdf, 0);
     pdf.len--;
     p = strstr((const char *) pdf.data, "/Length1 ");
@@ -619,9 +509,9 @@ test_font_subset(void)
     }
     FT_Done_FreeType(lib);
     /* base14: no embedding, WinAnsi codes */
-    CHECK(convert(&afp, "{\"fonts\": \"base14\"}", &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/BaseFont /Helvetica /Encoding /WinAnsiEncoding") && !has(&pdf, "/FontFile2"));
-    CHECK(has(&pdf, "[<48656C6C6F>] TJ"));
+    CHECK(unit_convert(&afp, "{\"fonts\": \"base14\"}", &pdf, NULL, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/BaseFont /Helvetica /Encoding /WinAnsiEncoding") && !unit_has(&pdf, "/FontFile2"));
+    CHECK(unit_has(&pdf, "[<48656C6C6F>] TJ"));
     afp_buf_free(&afp);
     afp_buf_free(&pdf);
 }
@@ -639,13 +529,13 @@ test_errors(void)
     /* no pages */
     afp_buf_append(&afp, "\x5A\x00\x10\xD3\xA8\xA8\x00\x00\x00\xC4\xD6\xC3\xF1\x40\x40\x40\x40"
                          "\x5A\x00\x10\xD3\xA9\xA8\x00\x00\x00\xC4\xD6\xC3\xF1\x40\x40\x40\x40", 34);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_ERR_FORMAT);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_ERR_FORMAT);
     CHECK(strncmp(err.message, "no pages", 8) == 0);
     CHECK(pdf.len == 0);
     /* garbage */
     afp.len = 0;
     afp_buf_append(&afp, "garbage", 7);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_ERR_FORMAT && err.offset == 0);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_ERR_FORMAT && err.offset == 0);
     /* a truncated PTOCA chain */
     afp.len = 0;
     hello_doc(&afp, 0);
@@ -663,7 +553,7 @@ test_errors(void)
                 break;
             }
     }
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_ERR_FORMAT);
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_ERR_FORMAT);
     CHECK(strstr(err.message, "PTOCA") != NULL && err.offset > 0);
     /* every truncation of a valid document: an error or a PDF, never a crash */
     afp.len = 0;
@@ -675,7 +565,7 @@ test_errors(void)
 
         afp_buf_init(&part);
         afp_buf_append(&part, afp.data, cut);
-        st = convert(&part, NULL, &pdf, &err);
+        st = unit_convert(&part, NULL, &pdf, NULL, &err);
         CHECK(st == AFP_OK || st == AFP_ERR_FORMAT);
         if (st == AFP_OK)
             CHECK(xref_ok(&pdf));
@@ -708,11 +598,11 @@ test_samples(void)
         afp_buf_init(&afp);
         afp_buf_init(&pdf);
         afp_buf_append(&afp, data, len);
-        CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
+        CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_OK);
         snprintf(want, sizeof(want), "/Type /Pages /Count %d ", pages[i]);
-        CHECK(has(&pdf, want) && xref_ok(&pdf));
+        CHECK(unit_has(&pdf, want) && xref_ok(&pdf));
         if (strcmp(names[i], "color") == 0)
-            CHECK(count(&pdf, "/Subtype /Image") == 3);
+            CHECK(unit_count(&pdf, "/Subtype /Image") == 3);
         free(data);
         afp_buf_free(&afp);
         afp_buf_free(&pdf);
@@ -762,12 +652,8 @@ bc_doc(afp_buf *out, uint8_t type, uint8_t mod, uint8_t flags, const uint8_t *sp
     afp_buf_append(&b, sp, splen);
     afp_buf_append(&b, data, n);
     afp_write_sf(&w, 0xD3EEEB, b.data, b.len);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_buf_append(out, w.out.data, w.out.len);
+    unit_page_end(&w, out);
     afp_buf_free(&b);
-    afp_writer_free(&w);
 }
 
 /* Converts a bar code document (uncompressed); returns the status, sets the warning count. */
@@ -827,7 +713,7 @@ test_barcodes(void)
         int n, before = unit_failures;
 
         if (cases[i].ebcdic)
-            ebcdic(cases[i].data, &d);
+            unit_ebcdic(cases[i].data, &d);
         else
         {
             d.len = 0;
@@ -837,31 +723,31 @@ test_barcodes(void)
         bc_doc(&afp, cases[i].type, cases[i].mod, 0x80, sp, splen, d.data, d.len, 23);
         CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_OK);
         CHECK(warn == 0);
-        n = count(&pdf, " re\n");
+        n = unit_count(&pdf, " re\n");
         if (cases[i].bars > 0)
             CHECK(n == cases[i].bars);
         else
             CHECK(n > 20);
-        CHECK(has(&pdf, "q 1 0 0 1 72 144 cm\n"));
-        CHECK(has(&pdf, "\n7.2 7.2 "));           /* first bar / finder module at the origin */
+        CHECK(unit_has(&pdf, "q 1 0 0 1 72 144 cm\n"));
+        CHECK(unit_has(&pdf, "\n7.2 7.2 "));           /* first bar / finder module at the origin */
         if (unit_failures != before)
             fprintf(stderr, "  bar code case %zu (type X'%02X'): %d rectangles\n", i,
                     cases[i].type, n);
     }
 
     /* HRI below a Code 128 symbol: text in the page */
-    ebcdic("Hello", &d);
+    unit_ebcdic("Hello", &d);
     afp.len = 0;
     bc_doc(&afp, 0x11, 0x02, 0x20, NULL, 0, d.data, d.len, 23);
     CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_OK && warn == 0);
-    CHECK(has(&pdf, "BT\n") && has(&pdf, "/ToUnicode"));
+    CHECK(unit_has(&pdf, "BT\n") && unit_has(&pdf, "/ToUnicode"));
 
     /* unsupported type (MaxiCode) and data the symbology refuses: a warning, no error */
     afp.len = 0;
     bc_doc(&afp, 0x1D, 0x00, 0x80, NULL, 0, d.data, d.len, 23);
     CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_OK && warn == 1);
-    CHECK(count(&pdf, " re\n") == 0);
-    ebcdic("12AB", &d);
+    CHECK(unit_count(&pdf, " re\n") == 0);
+    unit_ebcdic("12AB", &d);
     afp.len = 0;
     bc_doc(&afp, 0x09, 0x00, 0x80, NULL, 0, d.data, d.len, 23);
     CHECK(bc_convert(&afp, &pdf, &warn, &err) == AFP_OK && warn == 1);
@@ -899,21 +785,21 @@ test_outline(void)
     afp_buf_init(&afp);
     afp_buf_init(&pdf);
     CHECK(afp_compose_text(docs, 2, &co, &afp, &err) == AFP_OK);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Type /Outlines") && has(&pdf, "/PageMode /UseOutlines"));
-    CHECK(count(&pdf, "/Dest [") == 2);
-    CHECK(has(&pdf, "/Title (STMT1) /Parent"));
-    CHECK(has(&pdf, "/Count 2 >>"));
-    CHECK(has(&pdf, "/Subject <FEFF"));          /* "Account: 4711; Name: Jürgen" in UTF-16 */
-    CHECK(has(&pdf, "/Keywords <FEFF"));
-    CHECK(has(&pdf, "/Producer (afp afp_to_pdf) /Title (STMT1)"));
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Type /Outlines") && unit_has(&pdf, "/PageMode /UseOutlines"));
+    CHECK(unit_count(&pdf, "/Dest [") == 2);
+    CHECK(unit_has(&pdf, "/Title (STMT1) /Parent"));
+    CHECK(unit_has(&pdf, "/Count 2 >>"));
+    CHECK(unit_has(&pdf, "/Subject <FEFF"));          /* "Account: 4711; Name: Jürgen" in UTF-16 */
+    CHECK(unit_has(&pdf, "/Keywords <FEFF"));
+    CHECK(unit_has(&pdf, "/Producer (afp afp_to_pdf) /Title (STMT1)"));
     CHECK(xref_ok(&pdf));
-    CHECK(convert(&afp, "{\"title\": \"Mine\"}", &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Title (Mine)") && !has(&pdf, "afp_to_pdf) /Title (STMT1)"));
+    CHECK(unit_convert(&afp, "{\"title\": \"Mine\"}", &pdf, NULL, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Title (Mine)") && !unit_has(&pdf, "afp_to_pdf) /Title (STMT1)"));
     afp.len = 0;
     hello_doc(&afp, 0);
-    CHECK(convert(&afp, NULL, &pdf, &err) == AFP_OK);
-    CHECK(!has(&pdf, "/Outlines") && !has(&pdf, "/Subject"));
+    CHECK(unit_convert(&afp, NULL, &pdf, NULL, &err) == AFP_OK);
+    CHECK(!unit_has(&pdf, "/Outlines") && !unit_has(&pdf, "/Subject"));
     afp_buf_free(&afp);
     afp_buf_free(&pdf);
 }

@@ -8,6 +8,7 @@
 #include "afp.h"
 #include "afp_pdf.h"
 #include "unit.h"
+#include "unit_afp.h"
 
 #include <png.h>
 #include <tiffio.h>
@@ -18,29 +19,6 @@
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ helpers */
-
-/* PGD/PTD data: 240 units per inch, w x h units. */
-static void
-pgd(uint8_t out[15], unsigned w, unsigned h)
-{
-    memset(out, 0, 15);
-    out[2] = 0x09, out[3] = 0x60, out[4] = 0x09, out[5] = 0x60;
-    out[6] = (uint8_t) (w >> 16), out[7] = (uint8_t) (w >> 8), out[8] = (uint8_t) w;
-    out[9] = (uint8_t) (h >> 16), out[10] = (uint8_t) (h >> 8), out[11] = (uint8_t) h;
-}
-
-/* An active environment group with a PGD/PTD of w x h units. */
-static void
-aeg(afp_writer *w, unsigned pw, unsigned ph)
-{
-    uint8_t p[15];
-
-    pgd(p, pw, ph);
-    afp_write_begin(w, 0xD3A8C9, "AEG1", NULL, 0);
-    afp_write_sf(w, 0xD3A6AF, p, 15);
-    afp_write_sf(w, 0xD3B19B, p, 14);
-    afp_write_end(w);
-}
 
 /* A presentation text object with one rule of len x width units at (x, y). */
 static void
@@ -65,7 +43,7 @@ overlay_bytes(afp_buf *out, const char *name)
 
     afp_writer_init(&w);
     afp_write_begin(&w, 0xD3A8DF, name, NULL, 0);
-    aeg(&w, 480, 480);
+    unit_aeg(&w, 0, NULL, 480, 480);
     rule_text(&w, 24, 48, 200, 12);
     afp_write_end(&w);
     afp_buf_append(out, w.out.data, w.out.len);
@@ -130,39 +108,6 @@ convert_res(const afp_buf *afp, afp_pdf_options *o, afp_buf *pdf, afp_error *err
     afp_error_clear(err);
     pdf->len = 0;
     return afp_to_pdf(afp->data, afp->len, o, pdf, NULL, err);
-}
-
-/* True when the PDF holds s. */
-static int
-has(const afp_buf *pdf, const char *s)
-{
-    size_t n = strlen(s), i;
-
-    for (i = 0; i + n <= pdf->len; i++)
-        if (memcmp(pdf->data + i, s, n) == 0)
-            return 1;
-    return 0;
-}
-
-/* Number of occurrences of s. */
-static int
-count(const afp_buf *pdf, const char *s)
-{
-    size_t n = strlen(s), i;
-    int c = 0;
-
-    for (i = 0; i + n <= pdf->len; i++)
-        if (memcmp(pdf->data + i, s, n) == 0)
-            c++;
-    return c;
-}
-
-/* Counts warnings. */
-static void
-warn_count(void *ctx, const char *msg)
-{
-    (*(int *) ctx)++;
-    (void) msg;
 }
 
 /* A 4 x 2 RGBA PNG (left half red opaque, right half blue half-transparent) via libpng. */
@@ -276,7 +221,7 @@ include_doc(afp_buf *out, const char *ovl, const char *seg, const char *obj, int
     for (i = 0; i < pages; i++)
     {
         afp_write_begin(&w, 0xD3A8AF, "PAGE", NULL, 0);
-        aeg(&w, 2040, 2640);
+        unit_aeg(&w, 0, NULL, 2040, 2640);
         if (ovl)
         {
             include_sf(&w, 0xD3AFD8, ovl, 240, 240);
@@ -320,13 +265,13 @@ test_external(void)
     o.resolve_ctx = &lib;
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
     /* one form for the external overlay, used 4 times; the segment's rule on both pages */
-    CHECK(count(&pdf, "/Subtype /Form") == 1);
-    CHECK(count(&pdf, "/Fm1 Do") == 4);
-    CHECK(has(&pdf, "q 1 0 0 1 72 72 cm /Fm1 Do Q") && has(&pdf, "q 1 0 0 1 72 288 cm /Fm1 Do Q"));
+    CHECK(unit_count(&pdf, "/Subtype /Form") == 1);
+    CHECK(unit_count(&pdf, "/Fm1 Do") == 4);
+    CHECK(unit_has(&pdf, "q 1 0 0 1 72 72 cm /Fm1 Do Q") && unit_has(&pdf, "q 1 0 0 1 72 288 cm /Fm1 Do Q"));
     /* the PNG object (type "object" then "image") with its alpha as /SMask, written once */
-    CHECK(count(&pdf, "/Width 4 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /SMask") == 1);
-    CHECK(count(&pdf, "/Width 4 /Height 2 /ColorSpace /DeviceGray /BitsPerComponent 8") == 1);
-    CHECK(count(&pdf, "/Im2 Do") == 2);      /* Fm1 is the overlay */
+    CHECK(unit_count(&pdf, "/Width 4 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /SMask") == 1);
+    CHECK(unit_count(&pdf, "/Width 4 /Height 2 /ColorSpace /DeviceGray /BitsPerComponent 8") == 1);
+    CHECK(unit_count(&pdf, "/Im2 Do") == 2);      /* Fm1 is the overlay */
     /* the resolver was asked once per type and name: overlay, segment, object, image */
     CHECK(lib.calls == 4);
 
@@ -338,10 +283,10 @@ test_external(void)
                               "resource library") != NULL);
     CHECK(strstr(err.message, "at byte offset") != NULL && strstr(err.message, "(IPO)") != NULL);
     o.missing = AFP_PDF_MISSING_WARN;
-    o.warning = warn_count;
+    o.warning = unit_count_warning;
     o.cb_ctx = &warnings;
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK && warnings == 2);
-    CHECK(has(&pdf, "0.8 G [3 2] 0 d"));
+    CHECK(unit_has(&pdf, "0.8 G [3 2] 0 d"));
     o.missing = AFP_PDF_MISSING_ERROR;
 
     /* damaged external bytes: an error naming the resource, offsets relative to it */
@@ -389,7 +334,6 @@ mdr_doc(afp_buf *out)
     afp_writer w;
     afp_ptx p;
     afp_buf m;
-    uint8_t pgdd[15];
 
     afp_buf_init(&m);
     afp_buf_put16(&m, 2 + 14 + 8 + 4);
@@ -397,15 +341,10 @@ mdr_doc(afp_buf *out)
     afp_buf_append(&m, arial, 10);
     afp_buf_append(&m, "\x08\x8B\x00\x00\x01\xE0\x00\x00", 8);   /* 480/20 = 24 pt */
     afp_buf_append(&m, "\x04\x24\x05\x05", 4);
-    pgd(pgdd, 2040, 2640);
     afp_writer_init(&w);
     afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
     afp_write_begin(&w, 0xD3A8AF, "PAGE", NULL, 0);
-    afp_write_begin(&w, 0xD3A8C9, "AEG1", NULL, 0);
-    afp_write_sf(&w, 0xD3ABC3, m.data, m.len);
-    afp_write_sf(&w, 0xD3A6AF, pgdd, 15);
-    afp_write_sf(&w, 0xD3B19B, pgdd, 14);
-    afp_write_end(&w);
+    unit_aeg(&w, 0xD3ABC3, &m, 2040, 2640);
     afp_write_begin(&w, 0xD3A89B, "PT1", NULL, 0);
     afp_ptx_begin(&p, &w);
     afp_ptx_amb(&p, 480);
@@ -453,9 +392,9 @@ test_external_font(void)
     o.resolve_ctx = &lib;
     o.missing = AFP_PDF_MISSING_IGNORE;      /* the segment is not in this library */
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/FontFile2") && has(&pdf, "/ToUnicode") && has(&pdf, "/CIDFontType2"));
+    CHECK(unit_has(&pdf, "/FontFile2") && unit_has(&pdf, "/ToUnicode") && unit_has(&pdf, "/CIDFontType2"));
     /* "Hi" at 24 pt from the carried font's subset: glyph ids of Liberation Sans */
-    CHECK(has(&pdf, " 24 Tf") && has(&pdf, "[<002B004C>] TJ"));
+    CHECK(unit_has(&pdf, " 24 Tf") && unit_has(&pdf, "[<002B004C>] TJ"));
     CHECK(lib.calls == 2 && strcmp(lib.last, "segment:SEXT1") == 0);   /* font:Arial, then the segment */
     /* IOB of a page segment: its rule at the IOB's origin (2, 4 in = 144, 288 pt) */
     overlay_bytes(&lib.overlay, "UNUSED");
@@ -463,7 +402,7 @@ test_external_font(void)
     o.resolve = test_resolve;
     o.missing = AFP_PDF_MISSING_IGNORE;
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "144 291.6 m 180 291.6 l S") || has(&pdf, "144 288 36 7.2 re f"));
+    CHECK(unit_has(&pdf, "144 291.6 m 180 291.6 l S") || unit_has(&pdf, "144 288 36 7.2 re f"));
     afp_buf_free(&lib.font);
     afp_buf_free(&lib.overlay);
     afp_buf_free(&lib.segment);
@@ -504,7 +443,7 @@ formmap_doc(afp_buf *out, int pages, uint8_t duplex, int copies, int medium_size
     afp_write_end(&w);
     afp_write_begin(&w, 0xD3A8CE, "OVLM", NULL, 0);
     afp_write_begin(&w, 0xD3A8DF, "OVLM", NULL, 0);
-    aeg(&w, 2040, 2640);
+    unit_aeg(&w, 0, NULL, 2040, 2640);
     rule_text(&w, 0, 24, 2040, 24);
     afp_write_end(&w);
     afp_write_end(&w);
@@ -513,7 +452,7 @@ formmap_doc(afp_buf *out, int pages, uint8_t duplex, int copies, int medium_size
     for (i = 0; i < pages; i++)
     {
         afp_write_begin(&w, 0xD3A8AF, "PAGE", NULL, 0);
-        aeg(&w, 1440, 960);
+        unit_aeg(&w, 0, NULL, 1440, 960);
         rule_text(&w, 0, 0, 240, 24);
         afp_write_end(&w);
     }
@@ -537,17 +476,17 @@ test_formmap(void)
     formmap_doc(&afp, 3, 0x02, 3, 1);
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
     /* 3 pages of the medium's size, the medium overlay on each, the page at (72, 36) */
-    CHECK(count(&pdf, "/Type /Page ") == 3);
-    CHECK(count(&pdf, "/MediaBox [0 0 612 792]") == 3);
-    CHECK(count(&pdf, "/Subtype /Form") == 1 && count(&pdf, "q 1 0 0 1 0 0 cm /Fm1 Do Q") == 3);
-    CHECK(count(&pdf, "1 0 0 1 72 36 cm") == 3);
-    CHECK(has(&pdf, "/ViewerPreferences << /Duplex /DuplexFlipLongEdge /NumCopies 3 >>"));
+    CHECK(unit_count(&pdf, "/Type /Page ") == 3);
+    CHECK(unit_count(&pdf, "/MediaBox [0 0 612 792]") == 3);
+    CHECK(unit_count(&pdf, "/Subtype /Form") == 1 && unit_count(&pdf, "q 1 0 0 1 0 0 cm /Fm1 Do Q") == 3);
+    CHECK(unit_count(&pdf, "1 0 0 1 72 36 cm") == 3);
+    CHECK(unit_has(&pdf, "/ViewerPreferences << /Duplex /DuplexFlipLongEdge /NumCopies 3 >>"));
 
     /* {"copies": true}: sheets repeated (duplex: front, back, front, back …), no /NumCopies */
     CHECK(afp_pdf_options_parse(&o, "{\"copies\": true}", 16, &err) == AFP_OK && o.copies_pages);
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(count(&pdf, "/Type /Page ") == 9);
-    CHECK(has(&pdf, "/Duplex /DuplexFlipLongEdge >>") && !has(&pdf, "/NumCopies"));
+    CHECK(unit_count(&pdf, "/Type /Page ") == 9);
+    CHECK(unit_has(&pdf, "/Duplex /DuplexFlipLongEdge >>") && !unit_has(&pdf, "/NumCopies"));
     CHECK(afp_pdf_options_parse(&o, "{\"copies\": 2}", 13, &err) == AFP_ERR_ARGUMENT);
     o.copies_pages = 0;
 
@@ -555,9 +494,9 @@ test_formmap(void)
     afp.len = 0;
     formmap_doc(&afp, 1, 0x01, 1, 0);
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/MediaBox [0 0 432 288]"));
-    CHECK(has(&pdf, "q 1 0 0 1 -72 -36 cm /Fm1 Do Q"));
-    CHECK(has(&pdf, "/ViewerPreferences << /Duplex /Simplex >>"));
+    CHECK(unit_has(&pdf, "/MediaBox [0 0 432 288]"));
+    CHECK(unit_has(&pdf, "q 1 0 0 1 -72 -36 cm /Fm1 Do Q"));
+    CHECK(unit_has(&pdf, "/ViewerPreferences << /Duplex /Simplex >>"));
     afp_buf_free(&afp);
     afp_buf_free(&pdf);
 }
@@ -568,29 +507,20 @@ test_formmap(void)
 static void
 container_doc(afp_buf *out, const uint8_t *data, size_t n)
 {
-    uint8_t obd[] = {0x03, 0x43, 0x01, 0x08, 0x4B, 0x00, 0x00, 0x09, 0x60, 0x09, 0x60,
-                     0x09, 0x4C, 0x02, 0x00, 0x01, 0xE0, 0x00, 0x00, 0xF0};
-    uint8_t obp[24] = {0x01, 0x17, 0x00, 0x00, 0xF0, 0x00, 0x00, 0xF0, 0x00, 0x00, 0x2D, 0x00,
-                       0x00, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x2D, 0x00, 0x00};
     afp_writer w;
     size_t k;
 
     afp_writer_init(&w);
     afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
     afp_write_begin(&w, 0xD3A8AF, "PAGE1", NULL, 0);
-    aeg(&w, 2040, 2640);
+    unit_aeg(&w, 0, NULL, 2040, 2640);
     afp_write_begin(&w, 0xD3A892, "OBJ1", NULL, 0);
     afp_write_begin(&w, 0xD3A8C7, "OEG1", NULL, 0);
-    afp_write_sf(&w, 0xD3A66B, obd, sizeof(obd));
-    afp_write_sf(&w, 0xD3AC6B, obp, sizeof(obp));
+    unit_object_area(&w);
     afp_write_end(&w);
     for (k = 0; k < n; k += 100)
         afp_write_sf(&w, 0xD3EE92, data + k, n - k < 100 ? n - k : 100);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_buf_append(out, w.out.data, w.out.len);
-    afp_writer_free(&w);
+    unit_page_end(&w, out);
 }
 
 /* A page including page segment SEGP (inline resource group) that holds a PNG container at
@@ -598,10 +528,6 @@ container_doc(afp_buf *out, const uint8_t *data, size_t n)
 static void
 segment_container_doc(afp_buf *out, const uint8_t *data, size_t n)
 {
-    uint8_t obd[] = {0x03, 0x43, 0x01, 0x08, 0x4B, 0x00, 0x00, 0x09, 0x60, 0x09, 0x60,
-                     0x09, 0x4C, 0x02, 0x00, 0x01, 0xE0, 0x00, 0x00, 0xF0};
-    uint8_t obp[24] = {0x01, 0x17, 0x00, 0x00, 0xF0, 0x00, 0x00, 0xF0, 0x00, 0x00, 0x2D, 0x00,
-                       0x00, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x2D, 0x00, 0x00};
     afp_writer w;
 
     afp_writer_init(&w);
@@ -610,8 +536,7 @@ segment_container_doc(afp_buf *out, const uint8_t *data, size_t n)
     afp_write_begin(&w, 0xD3A85F, "SEGP", NULL, 0);
     afp_write_begin(&w, 0xD3A892, "OBJ1", NULL, 0);
     afp_write_begin(&w, 0xD3A8C7, "OEG1", NULL, 0);
-    afp_write_sf(&w, 0xD3A66B, obd, sizeof(obd));
-    afp_write_sf(&w, 0xD3AC6B, obp, sizeof(obp));
+    unit_object_area(&w);
     afp_write_end(&w);
     afp_write_sf(&w, 0xD3EE92, data, n);
     afp_write_end(&w);
@@ -620,7 +545,7 @@ segment_container_doc(afp_buf *out, const uint8_t *data, size_t n)
     afp_write_end(&w);
     afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
     afp_write_begin(&w, 0xD3A8AF, "PAGE1", NULL, 0);
-    aeg(&w, 2040, 2640);
+    unit_aeg(&w, 0, NULL, 2040, 2640);
     include_sf(&w, 0xD3AF5F, "SEGP", 480, 480);
     afp_write_end(&w);
     afp_write_end(&w);
@@ -642,34 +567,34 @@ test_containers(void)
     afp_buf_init(&img);
     afp_pdf_options_init(&o);
     o.compress = 0;
-    o.warning = warn_count;
+    o.warning = unit_count_warning;
     o.cb_ctx = &warnings;
     make_png(&img, 0);
     container_doc(&afp, img.data, img.len);
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Width 4 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length 24"));
-    CHECK(!has(&pdf, "/SMask"));
+    CHECK(unit_has(&pdf, "/Width 4 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length 24"));
+    CHECK(!unit_has(&pdf, "/SMask"));
     /* first row: red red blue blue, uncompressed */
-    CHECK(has(&pdf, "stream\n\xFF\x00\x00\xFF\x00\x00\x00\x00\xFF"));
+    CHECK(unit_has(&pdf, "stream\n\xFF\x00\x00\xFF\x00\x00\x00\x00\xFF"));
 
     img.len = afp.len = 0;
     make_tiff(&img);
     CHECK(img.len > 8);
     container_doc(&afp, img.data, img.len);
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Width 3 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length 18"));
-    CHECK(has(&pdf, "stream\n\xFF\x00\x00\x00\xFF\x00\x00\x00\xFF"));
+    CHECK(unit_has(&pdf, "/Width 3 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length 18"));
+    CHECK(unit_has(&pdf, "stream\n\xFF\x00\x00\x00\xFF\x00\x00\x00\xFF"));
     /* 100 dpi: 3 x 2 pels = 2.16 x 1.44 pt, fitted into 144 x 72 pt (scale 50) */
-    CHECK(has(&pdf, "108 0 0 -72 18 72 cm"));
+    CHECK(unit_has(&pdf, "108 0 0 -72 18 72 cm"));
 
     /* a page segment holding a PNG container: drawn at segment origin + object offset */
     img.len = afp.len = 0;
     make_png(&img, 1);
     segment_container_doc(&afp, img.data, img.len);
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Width 4 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /SMask"));
+    CHECK(unit_has(&pdf, "/Width 4 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 /SMask"));
     /* segment at (2, 2) in + object area at (1, 1) in: 216 pt; 4 x 2 pels fit 144 x 72 pt */
-    CHECK(has(&pdf, "1 0 -0 1 216 216 cm") || has(&pdf, "1 0 0 1 216 216 cm"));
+    CHECK(unit_has(&pdf, "1 0 -0 1 216 216 cm") || unit_has(&pdf, "1 0 0 1 216 216 cm"));
 
     /* damaged PNG: an error with the object's offset and libpng's message */
     img.len = afp.len = 0;
@@ -702,10 +627,6 @@ test_containers(void)
 static void
 ioca_doc(afp_buf *out, const uint8_t *cont, size_t n)
 {
-    uint8_t obd[] = {0x03, 0x43, 0x01, 0x08, 0x4B, 0x00, 0x00, 0x09, 0x60, 0x09, 0x60,
-                     0x09, 0x4C, 0x02, 0x00, 0x01, 0xE0, 0x00, 0x00, 0xF0};
-    uint8_t obp[24] = {0x01, 0x17, 0x00, 0x00, 0xF0, 0x00, 0x00, 0xF0, 0x00, 0x00, 0x2D, 0x00,
-                       0x00, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x2D, 0x00, 0x00};
     uint8_t mio[] = {0x00, 0x05, 0x03, 0x04, 0x60};
     uint8_t idd[] = {0x00, 0x09, 0x60, 0x09, 0x60, 0x00, 0x00, 0x00, 0x00};
     afp_writer w;
@@ -713,20 +634,15 @@ ioca_doc(afp_buf *out, const uint8_t *cont, size_t n)
     afp_writer_init(&w);
     afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
     afp_write_begin(&w, 0xD3A8AF, "PAGE1", NULL, 0);
-    aeg(&w, 2040, 2640);
+    unit_aeg(&w, 0, NULL, 2040, 2640);
     afp_write_begin(&w, 0xD3A8FB, "IMG1", NULL, 0);
     afp_write_begin(&w, 0xD3A8C7, "OEG1", NULL, 0);
-    afp_write_sf(&w, 0xD3A66B, obd, sizeof(obd));
-    afp_write_sf(&w, 0xD3AC6B, obp, sizeof(obp));
+    unit_object_area(&w);
     afp_write_sf(&w, 0xD3ABFB, mio, sizeof(mio));
     afp_write_sf(&w, 0xD3A6FB, idd, sizeof(idd));
     afp_write_end(&w);
     afp_write_sf(&w, 0xD3EEFB, cont, n);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_buf_append(out, w.out.data, w.out.len);
-    afp_writer_free(&w);
+    unit_page_end(&w, out);
 }
 
 /* Appends an IOCA parameter: id (1 byte, or X'FEnn' when id > 0xFF) and its data. */
@@ -799,6 +715,50 @@ lzw_encode(const uint8_t *d, size_t n, afp_buf *out)
         afp_buf_putc(out, (uint8_t) (acc << (8 - nbits)));
 }
 
+/* Begins a tile (X'8C') with its position (X'B5', 8 bytes) and size (X'B6', nsize bytes). */
+static void
+ioca_tile(afp_buf *c, const uint8_t pos[8], const uint8_t *size, size_t nsize)
+{
+    par(c, 0x8C, NULL, 0);
+    par(c, 0xB5, pos, 8);
+    par(c, 0xB6, size, nsize);
+}
+
+/* Restarts c as a w x h image with one encoding (compr, bits) and one data parameter. */
+static void
+ioca_simple(afp_buf *c, unsigned w, unsigned h, uint8_t compr, uint8_t bits, const uint8_t *data,
+            size_t n)
+{
+    c->len = 0;
+    ioca_head(c, w, h);
+    ioca_enc(c, compr, bits);
+    par(c, 0xFE92, data, n);
+}
+
+/* Appends a transparency mask of w x h pels (mask bytes m[0..n)) to c. */
+static void
+ioca_mask(afp_buf *c, unsigned w, unsigned h, const uint8_t *m, size_t n)
+{
+    uint8_t msize[9] = {0x00, 0x09, 0x60, 0x09, 0x60, (uint8_t) (w >> 8), (uint8_t) w,
+                        (uint8_t) (h >> 8), (uint8_t) h};
+
+    par(c, 0x8E, NULL, 0);
+    par(c, 0x94, msize, 9);
+    par(c, 0xFE92, m, n);
+    par(c, 0x8F, NULL, 0);
+}
+
+/* Ends the image content c (End Image Content, End Segment), puts it on a page of afp (reset
+ * first) and converts that with o. */
+static afp_status
+ioca_convert(afp_buf *c, afp_buf *afp, afp_pdf_options *o, afp_buf *pdf, afp_error *err)
+{
+    afp_buf_append(c, "\x93\x00\x71\x00", 4);
+    afp->len = 0;
+    ioca_doc(afp, c->data, c->len);
+    return convert_res(afp, o, pdf, err);
+}
+
 /* Tiles, transparency masks, PackBits, LZW (with predictor), G3, unsupported encodings. */
 static void
 test_ioca(void)
@@ -824,93 +784,62 @@ test_ioca(void)
     afp_buf_init(&t);
     afp_pdf_options_init(&o);
     o.compress = 0;
-    o.warning = warn_count;
+    o.warning = unit_count_warning;
     o.cb_ctx = &warnings;
 
     /* tiled 8 x 6: a bilevel tile in red, a RELRES 2 RGB tile, a solid fill tile in green */
     ioca_head(&c, 8, 6);
     par(&c, 0xFEBB, toc, 2);
-    par(&c, 0x8C, NULL, 0);
-    par(&c, 0xB5, pos1, 8);
-    par(&c, 0xB6, size1, 8);
+    ioca_tile(&c, pos1, size1, 8);
     ioca_enc(&c, 0x03, 1);
     par(&c, 0xB7, red, 11);
     par(&c, 0xFE92, bits, 2);
     par(&c, 0x8D, NULL, 0);
-    par(&c, 0x8C, NULL, 0);
-    par(&c, 0xB5, pos2, 8);
-    par(&c, 0xB6, size2, 9);
+    ioca_tile(&c, pos2, size2, 9);
     ioca_enc(&c, 0x03, 24);
     par(&c, 0xFE92, rgb, 12);
     par(&c, 0x8D, NULL, 0);
-    par(&c, 0x8C, NULL, 0);
-    par(&c, 0xB5, pos3, 8);
-    par(&c, 0xB6, size3, 8);
+    ioca_tile(&c, pos3, size3, 8);
     ioca_enc(&c, 0x20, 1);
     par(&c, 0xB7, green, 11);
     par(&c, 0x8D, NULL, 0);
-    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-    ioca_doc(&afp, c.data, c.len);
-    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Subtype /Form /BBox [0 0 1 1] /Resources << /XObject << /T1 "));
-    CHECK(has(&pdf, "/Width 8 /Height 2 /ImageMask true"));
-    CHECK(has(&pdf, "/Width 2 /Height 2 /ColorSpace /DeviceRGB"));
+    CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Subtype /Form /BBox [0 0 1 1] /Resources << /XObject << /T1 "));
+    CHECK(unit_has(&pdf, "/Width 8 /Height 2 /ImageMask true"));
+    CHECK(unit_has(&pdf, "/Width 2 /Height 2 /ColorSpace /DeviceRGB"));
     /* tile 1 at the top (y 0..2 of 6), tile 2 at (0, 2) doubled to 4 x 4, tile 3 solid */
-    CHECK(has(&pdf, "q 1 0 0 0.3333 0 0.6667 cm 1 0 0 rg /T1 Do Q"));
-    CHECK(has(&pdf, "q 0.5 0 0 0.6667 0 0 cm 0 g /T2 Do Q"));
-    CHECK(has(&pdf, "q 0.5 0 0 0.6667 0.5 0 cm 0 0.502 0 rg 0 0 1 1 re f Q"));
+    CHECK(unit_has(&pdf, "q 1 0 0 0.3333 0 0.6667 cm 1 0 0 rg /T1 Do Q"));
+    CHECK(unit_has(&pdf, "q 0.5 0 0 0.6667 0 0 cm 0 g /T2 Do Q"));
+    CHECK(unit_has(&pdf, "q 0.5 0 0 0.6667 0.5 0 cm 0 0.502 0 rg 0 0 1 1 re f Q"));
 
     /* transparency mask on an RGB image: /Mask stencil, B'1' shows the image */
-    c.len = afp.len = 0;
+    c.len = 0;
     ioca_head(&c, 2, 2);
     ioca_enc(&c, 0x03, 24);
-    {
-        uint8_t msize[9] = {0x00, 0x09, 0x60, 0x09, 0x60, 0, 2, 0, 2};
-
-        par(&c, 0x8E, NULL, 0);
-        par(&c, 0x94, msize, 9);
-        par(&c, 0xFE92, mask, 2);
-        par(&c, 0x8F, NULL, 0);
-    }
+    ioca_mask(&c, 2, 2, mask, 2);
     par(&c, 0xFE92, rgb, 12);
-    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-    ioca_doc(&afp, c.data, c.len);
-    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Width 2 /Height 2 /ImageMask true /BitsPerComponent 1 /Decode [1 0]"));
-    CHECK(has(&pdf, "/ColorSpace /DeviceRGB /BitsPerComponent 8 /Mask "));
+    CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Width 2 /Height 2 /ImageMask true /BitsPerComponent 1 /Decode [1 0]"));
+    CHECK(unit_has(&pdf, "/ColorSpace /DeviceRGB /BitsPerComponent 8 /Mask "));
 
     /* PackBits: 2 literal bytes, then X'AA' repeated 2 times → F0 0F AA AA (16 x 2 bilevel) */
-    c.len = afp.len = 0;
-    ioca_head(&c, 16, 2);
-    ioca_enc(&c, 0x0C, 1);
     pb[3] = 0xFF;
-    par(&c, 0xFE92, pb, 5);
-    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-    ioca_doc(&afp, c.data, c.len);
-    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/Width 16 /Height 2 /ImageMask true"));
-    CHECK(has(&pdf, "stream\n\xF0\x0F\xAA\xAA\nendstream"));
+    ioca_simple(&c, 16, 2, 0x0C, 1, pb, 5);
+    CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Width 16 /Height 2 /ImageMask true"));
+    CHECK(unit_has(&pdf, "stream\n\xF0\x0F\xAA\xAA\nendstream"));
     /* PackBits literal running past the end: error with an offset */
-    c.len = afp.len = 0;
-    ioca_head(&c, 16, 2);
-    ioca_enc(&c, 0x0C, 1);
     pb[0] = 0x05;
-    par(&c, 0xFE92, pb, 3);
-    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-    ioca_doc(&afp, c.data, c.len);
-    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_ERR_FORMAT);
+    ioca_simple(&c, 16, 2, 0x0C, 1, pb, 3);
+    CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_ERR_FORMAT);
     CHECK(strstr(err.message, "at byte offset") && strstr(err.message, "PackBits"));
 
     /* LZW: the RGB pels decode exactly */
-    c.len = afp.len = t.len = 0;
+    t.len = 0;
     lzw_encode(rgb, 12, &t);
-    ioca_head(&c, 2, 2);
-    ioca_enc(&c, 0x0D, 24);
-    par(&c, 0xFE92, t.data, t.len);
-    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-    ioca_doc(&afp, c.data, c.len);
-    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "stream\n\xFF\x00\x00\x00\xFF\x00\x00\x00\xFF\xFF\xFF\xFF\nendstream"));
+    ioca_simple(&c, 2, 2, 0x0D, 24, t.data, t.len);
+    CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "stream\n\xFF\x00\x00\x00\xFF\x00\x00\x00\xFF\xFF\xFF\xFF\nendstream"));
     /* LZW with the differencing predictor: deltas of each row */
     {
         uint8_t delta[12];
@@ -920,69 +849,44 @@ test_ioca(void)
         for (k = 11; k >= 3; k--)
             if (k % 6 >= 3)
                 delta[k] = (uint8_t) (rgb[k] - rgb[k - 3]);
-        c.len = afp.len = t.len = 0;
+        t.len = 0;
         lzw_encode(delta, 12, &t);
-        ioca_head(&c, 2, 2);
-        ioca_enc(&c, 0x0E, 24);
-        par(&c, 0xFE92, t.data, t.len);
-        afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-        ioca_doc(&afp, c.data, c.len);
-        CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-        CHECK(has(&pdf, "stream\n\xFF\x00\x00\x00\xFF\x00\x00\x00\xFF\xFF\xFF\xFF\nendstream"));
+        ioca_simple(&c, 2, 2, 0x0E, 24, t.data, t.len);
+        CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_OK);
+        CHECK(unit_has(&pdf, "stream\n\xFF\x00\x00\x00\xFF\x00\x00\x00\xFF\xFF\xFF\xFF\nendstream"));
     }
     /* LZW with an invalid code: error with an offset */
-    c.len = afp.len = 0;
-    ioca_head(&c, 2, 2);
-    ioca_enc(&c, 0x0D, 24);
-    par(&c, 0xFE92, (const uint8_t *) "\x80\x7F\xFF\xFF", 4);
-    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-    ioca_doc(&afp, c.data, c.len);
-    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_ERR_FORMAT);
+    ioca_simple(&c, 2, 2, 0x0D, 24, (const uint8_t *) "\x80\x7F\xFF\xFF", 4);
+    CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_ERR_FORMAT);
     CHECK(strstr(err.message, "at byte offset") && strstr(err.message, "LZW"));
 
     /* G3 MH passes through as CCITTFaxDecode K 0 */
-    c.len = afp.len = 0;
+    c.len = 0;
     ioca_head(&c, 8, 1);
     par(&c, 0x95, enc_g3, 2);
     par(&c, 0xFE92, g3, 4);
-    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-    ioca_doc(&afp, c.data, c.len);
-    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK);
-    CHECK(has(&pdf, "/DecodeParms << /K 0 /Columns 8 /Rows 1 >>") &&
-          has(&pdf, "/Filter /CCITTFaxDecode"));
+    CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/DecodeParms << /K 0 /Columns 8 /Rows 1 >>") &&
+          unit_has(&pdf, "/Filter /CCITTFaxDecode"));
 
     /* G4 with a transparency mask: drawn, the mask is reported as not applied */
-    c.len = afp.len = 0;
+    c.len = 0;
     ioca_head(&c, 8, 1);
     ioca_enc(&c, 0x82, 1);
-    {
-        uint8_t msize[9] = {0x00, 0x09, 0x60, 0x09, 0x60, 0, 8, 0, 1};
-
-        par(&c, 0x8E, NULL, 0);
-        par(&c, 0x94, msize, 9);
-        par(&c, 0xFE92, mask, 1);
-        par(&c, 0x8F, NULL, 0);
-    }
+    ioca_mask(&c, 8, 1, mask, 1);
     par(&c, 0xFE92, g3, 4);
-    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-    ioca_doc(&afp, c.data, c.len);
     warnings = 0;
-    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK && warnings == 1);
-    CHECK(has(&pdf, "/K -1 /Columns 8 /Rows 1"));
+    CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_OK && warnings == 1);
+    CHECK(unit_has(&pdf, "/K -1 /Columns 8 /Rows 1"));
 
     /* ABIC: an error naming it; with "warn" a placeholder and a warning */
-    c.len = afp.len = 0;
-    ioca_head(&c, 8, 1);
-    ioca_enc(&c, 0x08, 1);
-    par(&c, 0xFE92, bits, 2);
-    afp_buf_append(&c, "\x93\x00\x71\x00", 4);
-    ioca_doc(&afp, c.data, c.len);
-    CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_ERR_FORMAT);
+    ioca_simple(&c, 8, 1, 0x08, 1, bits, 2);
+    CHECK(ioca_convert(&c, &afp, &o, &pdf, &err) == AFP_ERR_FORMAT);
     CHECK(strstr(err.message, "X'08' (ABIC") != NULL && strstr(err.message, "(BIM)") != NULL);
     o.missing = AFP_PDF_MISSING_WARN;
     warnings = 0;
     CHECK(convert_res(&afp, &o, &pdf, &err) == AFP_OK && warnings == 1);
-    CHECK(has(&pdf, "0.8 G [3 2] 0 d"));
+    CHECK(unit_has(&pdf, "0.8 G [3 2] 0 d"));
 
     /* every truncation of the tiled image: an error or a PDF, never a crash */
     {
@@ -992,9 +896,7 @@ test_ioca(void)
         c.len = 0;
         ioca_head(&c, 8, 6);
         par(&c, 0xFEBB, toc, 2);
-        par(&c, 0x8C, NULL, 0);
-        par(&c, 0xB5, pos1, 8);
-        par(&c, 0xB6, size1, 8);
+        ioca_tile(&c, pos1, size1, 8);
         ioca_enc(&c, 0x0D, 1);
         t.len = 0;
         lzw_encode(bits, 2, &t);

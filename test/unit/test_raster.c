@@ -17,6 +17,7 @@
 #include "afp.h"
 #include "afp_pdf.h"
 #include "unit.h"
+#include "unit_afp.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -141,31 +142,6 @@ rf_build(rf_font *f, const char *set, unsigned dpi, unsigned align)
     return f->n > 0;
 }
 
-/* Encodes ASCII text in CP500. */
-static void
-to_ebcdic(const char *s, afp_buf *out)
-{
-    afp_error err;
-
-    out->len = 0;
-    afp_codepage_encode(afp_codepage_find("T1V10500"), s, strlen(s), out, &err);
-}
-
-/* Appends an MCF-2 group: LID → font character set + code page. */
-static void
-mcf2_group(afp_buf *b, uint8_t lid, const char *fcs, const char *cp)
-{
-    afp_buf g;
-
-    afp_buf_init(&g);
-    afp_triplet_fqn(&g, 0x86, fcs);
-    afp_triplet_fqn(&g, 0x85, cp);
-    afp_triplet_rli(&g, 0x05, lid);
-    afp_buf_put16(b, (uint16_t) (g.len + 2));
-    afp_buf_append(b, g.data, g.len);
-    afp_buf_free(&g);
-}
-
 /* Writes the font character set BFN … EFN of f (FNG in fields of at most 700 bytes). */
 static void
 rf_write(afp_writer *w, const rf_font *f, rf_offsets *o)
@@ -183,7 +159,7 @@ rf_write(afp_writer *w, const rf_font *f, rf_offsets *o)
     {
         const rf_char *c = &f->ch[i];
 
-        to_ebcdic(c->gcgid, &g);
+        unit_ebcdic(c->gcgid, &g);
         afp_buf_append(&fni, g.data, 8);
         afp_buf_put16(&fni, (uint16_t) c->inc);
         afp_buf_put16(&fni, (uint16_t) (c->top > 0 ? c->top : 0));     /* ascender */
@@ -206,7 +182,7 @@ rf_write(afp_writer *w, const rf_font *f, rf_offsets *o)
     }
     afp_write_begin(w, 0xD3A889, RF_NAME, NULL, 0);                    /* BFN */
     memset(fnd, 0, sizeof(fnd));
-    to_ebcdic("RASTER TEST 240                 ", &g);
+    unit_ebcdic("RASTER TEST 240                 ", &g);
     memcpy(fnd, g.data, 32);
     fnd[32] = 5;
     fnd[33] = 5;
@@ -261,8 +237,6 @@ rf_write(afp_writer *w, const rf_font *f, rf_offsets *o)
 static void
 rf_doc(afp_buf *out, const rf_font *f, const char *text, const char *text2, rf_offsets *o)
 {
-    static const uint8_t pgd[15] = {0, 0, 0x09, 0x60, 0x09, 0x60, 0x00, 0x07, 0xC0,
-                                    0x00, 0x0A, 0xF6, 0, 0, 0};
     afp_writer w;
     afp_ptx p;
     afp_buf t, mcf;
@@ -275,82 +249,28 @@ rf_doc(afp_buf *out, const rf_font *f, const char *text, const char *text2, rf_o
     rf_write(&w, f, o);
     afp_write_end(&w);
     afp_write_end(&w);
-    afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
-    afp_write_begin(&w, 0xD3A8AF, "PAGE1", NULL, 0);
-    afp_write_begin(&w, 0xD3A8C9, "AEG1", NULL, 0);
-    mcf2_group(&mcf, 1, RF_NAME, "T1V10500");
-    mcf2_group(&mcf, 2, "C0H200A0", "T1V10500");
-    afp_write_sf(&w, 0xD3AB8A, mcf.data, mcf.len);
-    afp_write_sf(&w, 0xD3A6AF, pgd, 15);
-    afp_write_sf(&w, 0xD3B19B, pgd, 14);
-    afp_write_end(&w);
-    afp_write_begin(&w, 0xD3A89B, "PT1", NULL, 0);
+    unit_mcf_group(&mcf, 1, RF_NAME, "T1V10500");
+    unit_mcf_group(&mcf, 2, "C0H200A0", "T1V10500");
+    unit_page_begin(&w, &mcf);
     afp_ptx_begin(&p, &w);
     afp_ptx_amb(&p, 480);
     afp_ptx_ami(&p, 240);
     afp_ptx_scfl(&p, 1);
-    to_ebcdic(text, &t);
+    unit_ebcdic(text, &t);
     afp_ptx_trn(&p, t.data, t.len);
     if (text2)
     {
         afp_ptx_amb(&p, 600);
         afp_ptx_ami(&p, 240);
         afp_ptx_scfl(&p, 2);
-        to_ebcdic(text2, &t);
+        unit_ebcdic(text2, &t);
         afp_ptx_trn(&p, t.data, t.len);
     }
     afp_ptx_end(&p);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    afp_write_end(&w);
     out->len = 0;
-    afp_buf_append(out, w.out.data, w.out.len);
+    unit_page_end(&w, out);
     afp_buf_free(&t);
     afp_buf_free(&mcf);
-    afp_writer_free(&w);
-}
-
-/* Warning counter. */
-static void
-rf_warning(void *ctx, const char *msg)
-{
-    (*(int *) ctx)++;
-    (void) msg;
-}
-
-/* Converts uncompressed with extra JSON options; counts warnings. */
-static afp_status
-rf_convert(const afp_buf *afp, const char *json, afp_buf *pdf, int *warnings, afp_error *err)
-{
-    afp_pdf_options o;
-    afp_status st;
-
-    afp_pdf_options_init(&o);
-    afp_error_clear(err);
-    pdf->len = 0;
-    if (json && (st = afp_pdf_options_parse(&o, json, strlen(json), err)) != AFP_OK)
-    {
-        afp_pdf_options_free(&o);
-        return st;
-    }
-    o.compress = 0;
-    o.warning = rf_warning;
-    o.cb_ctx = warnings;
-    st = afp_to_pdf(afp->data, afp->len, &o, pdf, NULL, err);
-    afp_pdf_options_free(&o);
-    return st;
-}
-
-/* True when the PDF holds s. */
-static int
-rf_has(const afp_buf *pdf, const char *s)
-{
-    size_t n = strlen(s), i;
-
-    for (i = 0; i + n <= pdf->len; i++)
-        if (memcmp(pdf->data + i, s, n) == 0)
-            return 1;
-    return 0;
 }
 
 /* The pattern of character c as the glyph procedure writes it (hex, 32 bytes a line). */
@@ -414,34 +334,34 @@ test_type3(const rf_font *f)
         if (fp)
             fclose(fp);
     }
-    CHECK(rf_convert(&afp, NULL, &pdf, &warnings, &err) == AFP_OK);
+    CHECK(unit_convert(&afp, NULL, &pdf, &warnings, &err) == AFP_OK);
     CHECK(warnings == 0);
-    CHECK(rf_has(&pdf, "/Subtype /Type3"));
-    CHECK(rf_has(&pdf, "/FontMatrix [0.001 0 0 0.001 0 0]"));
-    CHECK(rf_has(&pdf, "/IM true /BPC 1 /D [1 0] /F /AHx ID"));
+    CHECK(unit_has(&pdf, "/Subtype /Type3"));
+    CHECK(unit_has(&pdf, "/FontMatrix [0.001 0 0 0.001 0 0]"));
+    CHECK(unit_has(&pdf, "/IM true /BPC 1 /D [1 0] /F /AHx ID"));
     /* the second line is still Liberation Sans */
-    CHECK(rf_has(&pdf, "LiberationSans"));
+    CHECK(unit_has(&pdf, "LiberationSans"));
     /* 'R' is the first character: code 1, ToUnicode R, width = increment in 1/1000 of 10 pt */
     CHECK(r != NULL);
-    CHECK(rf_has(&pdf, "<01> <0052>"));
-    CHECK(rf_has(&pdf, "/FirstChar 1"));
+    CHECK(unit_has(&pdf, "<01> <0052>"));
+    CHECK(unit_has(&pdf, "/FirstChar 1"));
     if (r)
     {
         snprintf(want, sizeof(want), "/Widths [%ld ", lround(r->inc * 72000.0 / (f->dpi * 10)));
-        CHECK(rf_has(&pdf, want));
+        CHECK(unit_has(&pdf, want));
         /* the glyph procedure: width, box from A-space and baseline offset */
         snprintf(want, sizeof(want), "%ld 0 ", lround(r->inc * 72000.0 / (f->dpi * 10)));
-        CHECK(rf_has(&pdf, want));
+        CHECK(unit_has(&pdf, want));
     }
     /* the exact patterns of R and g are in the glyph procedures */
     rf_hex(f, 'R', &hx);
-    CHECK(hx.len > 4 && rf_has(&pdf, (const char *) hx.data));
+    CHECK(hx.len > 4 && unit_has(&pdf, (const char *) hx.data));
     rf_hex(f, 'f', &hx);
-    CHECK(hx.len > 4 && rf_has(&pdf, (const char *) hx.data));
+    CHECK(hx.len > 4 && unit_has(&pdf, (const char *) hx.data));
     /* the text: one show with codes 01 (R) 02 (a) …; "a" repeats as 02 */
-    CHECK(rf_has(&pdf, "<0102030405"));
+    CHECK(unit_has(&pdf, "<0102030405"));
     /* space maps to U+0020 */
-    CHECK(rf_has(&pdf, "<0020>"));
+    CHECK(unit_has(&pdf, "<0020>"));
     /* the text of the page is unchanged */
     {
         afp_buf txt;
@@ -454,16 +374,16 @@ test_type3(const rf_font *f)
     /* a character the font lacks: one warning, an empty glyph that still maps to Unicode */
     rf_doc(&afp, f, "Raster! Raster?", NULL, &o);
     warnings = 0;
-    CHECK(rf_convert(&afp, NULL, &pdf, &warnings, &err) == AFP_OK);
+    CHECK(unit_convert(&afp, NULL, &pdf, &warnings, &err) == AFP_OK);
     CHECK(warnings == 1);
-    CHECK(rf_has(&pdf, "<0021>"));
-    CHECK(rf_has(&pdf, "<003F>"));
-    CHECK(rf_has(&pdf, " 0 0 0 0 0 d1"));
+    CHECK(unit_has(&pdf, "<0021>"));
+    CHECK(unit_has(&pdf, "<003F>"));
+    CHECK(unit_has(&pdf, " 0 0 0 0 0 d1"));
     /* raster_fonts: false → the Liberation mapping, no Type 3 */
-    CHECK(rf_convert(&afp, "{\"raster_fonts\": false}", &pdf, &warnings, &err) == AFP_OK);
-    CHECK(!rf_has(&pdf, "/Type3"));
-    CHECK(rf_has(&pdf, "LiberationSans"));
-    CHECK(rf_convert(&afp, "{\"raster_fonts\": 1}", &pdf, &warnings, &err) == AFP_ERR_ARGUMENT);
+    CHECK(unit_convert(&afp, "{\"raster_fonts\": false}", &pdf, &warnings, &err) == AFP_OK);
+    CHECK(!unit_has(&pdf, "/Type3"));
+    CHECK(unit_has(&pdf, "LiberationSans"));
+    CHECK(unit_convert(&afp, "{\"raster_fonts\": 1}", &pdf, &warnings, &err) == AFP_ERR_ARGUMENT);
     CHECK(strstr(err.message, "raster_fonts") != NULL);
     /* compressed output works too */
     {
@@ -472,7 +392,7 @@ test_type3(const rf_font *f)
         afp_pdf_options_init(&opt);
         pdf.len = 0;
         CHECK(afp_to_pdf(afp.data, afp.len, &opt, &pdf, NULL, &err) == AFP_OK);
-        CHECK(rf_has(&pdf, "/Subtype /Type3"));
+        CHECK(unit_has(&pdf, "/Subtype /Type3"));
     }
     afp_buf_free(&afp);
     afp_buf_free(&pdf);
@@ -495,32 +415,32 @@ test_font_map(const rf_font *f)
     afp_buf_init(&pdf);
     rf_doc(&afp, f, "Mapped", "Second", &o);
     /* an entry for the raster set wins over the raster preference */
-    CHECK(rf_convert(&afp, "{\"font_map\": [{\"char_set\": \"C0RAST*\", \"liberation\": \"serif\","
+    CHECK(unit_convert(&afp, "{\"font_map\": [{\"char_set\": \"C0RAST*\", \"liberation\": \"serif\","
                      " \"style\": \"bold\"}]}", &pdf, &warnings, &err) == AFP_OK);
-    CHECK(!rf_has(&pdf, "/Type3"));
-    CHECK(rf_has(&pdf, "LiberationSerif-Bold"));
-    CHECK(rf_has(&pdf, "LiberationSans"));      /* the C0H200A0 line keeps its default */
+    CHECK(!unit_has(&pdf, "/Type3"));
+    CHECK(unit_has(&pdf, "LiberationSerif-Bold"));
+    CHECK(unit_has(&pdf, "LiberationSans"));      /* the C0H200A0 line keeps its default */
     /* code page pattern that does not match: no effect */
-    CHECK(rf_convert(&afp, "{\"font_map\": [{\"char_set\": \"C0RAST*\", \"code_page\": \"T1001140\","
+    CHECK(unit_convert(&afp, "{\"font_map\": [{\"char_set\": \"C0RAST*\", \"code_page\": \"T1001140\","
                      " \"liberation\": \"serif\"}]}", &pdf, &warnings, &err) == AFP_OK);
-    CHECK(rf_has(&pdf, "/Type3"));
-    CHECK(!rf_has(&pdf, "LiberationSerif"));
+    CHECK(unit_has(&pdf, "/Type3"));
+    CHECK(!unit_has(&pdf, "LiberationSerif"));
     /* base14 replacement for Helvetica, by pattern with '?' */
-    CHECK(rf_convert(&afp, "{\"font_map\": [{\"char_set\": \"c0h2??a0\", \"base14\": \"Courier-Bold\"}]}",
+    CHECK(unit_convert(&afp, "{\"font_map\": [{\"char_set\": \"c0h2??a0\", \"base14\": \"Courier-Bold\"}]}",
                      &pdf, &warnings, &err) == AFP_OK);
-    CHECK(rf_has(&pdf, "/BaseFont /Courier-Bold"));
-    CHECK(rf_has(&pdf, "/Type3"));
+    CHECK(unit_has(&pdf, "/BaseFont /Courier-Bold"));
+    CHECK(unit_has(&pdf, "/Type3"));
     /* a font file (embedded like a carried font) */
     snprintf(json, sizeof(json), "{\"font_map\": [{\"char_set\": \"C0H2*\", \"file\": "
              "\"%s/LiberationMono-Regular.ttf\"}]}", dir ? dir : "/usr/share/fonts/truetype/liberation");
-    CHECK(rf_convert(&afp, json, &pdf, &warnings, &err) == AFP_OK);
-    CHECK(rf_has(&pdf, "LiberationMono"));
+    CHECK(unit_convert(&afp, json, &pdf, &warnings, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "LiberationMono"));
     /* an unreadable file: one warning, the default mapping */
     warnings = 0;
-    CHECK(rf_convert(&afp, "{\"font_map\": [{\"char_set\": \"C0H2*\", \"file\": \"/nonexistent/x.ttf\"}]}",
+    CHECK(unit_convert(&afp, "{\"font_map\": [{\"char_set\": \"C0H2*\", \"file\": \"/nonexistent/x.ttf\"}]}",
                      &pdf, &warnings, &err) == AFP_OK);
     CHECK(warnings == 1);
-    CHECK(rf_has(&pdf, "LiberationSans"));
+    CHECK(unit_has(&pdf, "LiberationSans"));
     /* entries added by a caller (as the SQL glue does): font bytes, coded font pattern */
     afp_pdf_options_init(&opt);
     {
@@ -539,8 +459,8 @@ test_font_map(const rf_font *f)
     opt.compress = 0;
     pdf.len = 0;
     CHECK(afp_to_pdf(afp.data, afp.len, &opt, &pdf, NULL, &err) == AFP_OK);
-    CHECK(rf_has(&pdf, "/BaseFont /Times-Italic"));
-    CHECK(!rf_has(&pdf, "Courier"));
+    CHECK(unit_has(&pdf, "/BaseFont /Times-Italic"));
+    CHECK(!unit_has(&pdf, "Courier"));
     afp_pdf_options_free(&opt);
     /* the CLI's file format: an array, or {"font_map": [...]} */
     afp_pdf_options_init(&opt);
@@ -603,6 +523,23 @@ put16be(uint8_t *p, unsigned v)
     p[1] = (uint8_t) v;
 }
 
+/* Converts a copy of afp (into bad) with the value v stored at offset at: 16 bits big-endian
+ * when wide, else one byte. */
+static afp_status
+convert_patched(const afp_buf *afp, afp_buf *bad, size_t at, unsigned v, int wide, afp_buf *pdf,
+                afp_error *err)
+{
+    int warnings = 0;
+
+    bad->len = 0;
+    afp_buf_append(bad, afp->data, afp->len);
+    if (wide)
+        put16be(bad->data + at, v);
+    else
+        bad->data[at] = (uint8_t) v;
+    return unit_convert(bad, NULL, pdf, &warnings, err);
+}
+
 /* Damaged font resources: errors with the offset, every truncation handled. */
 static void
 test_damaged(const rf_font *f)
@@ -618,36 +555,21 @@ test_damaged(const rf_font *f)
     afp_buf_init(&pdf);
     rf_doc(&afp, f, "Damaged", NULL, &o);
     /* FNI group 3 refers to an FNM entry that does not exist */
-    bad.len = 0;
-    afp_buf_append(&bad, afp.data, afp.len);
-    put16be(bad.data + o.fni + 9 + 3 * 28 + 16, 5000);
-    CHECK(rf_convert(&bad, NULL, &pdf, &warnings, &err) == AFP_ERR_FORMAT);
+    CHECK(convert_patched(&afp, &bad, o.fni + 9 + 3 * 28 + 16, 5000, 1, &pdf, &err) == AFP_ERR_FORMAT);
     CHECK(err.offset == (int64_t) (o.fni + 9 + 3 * 28));
     CHECK(strstr(err.message, "Font Patterns Map") != NULL);
     /* FNM entry 2 points past the pattern data */
-    bad.len = 0;
-    afp_buf_append(&bad, afp.data, afp.len);
-    put16be(bad.data + o.fnm + 9 + 2 * 8 + 4, 0x00FF);
-    CHECK(rf_convert(&bad, NULL, &pdf, &warnings, &err) == AFP_ERR_FORMAT);
+    CHECK(convert_patched(&afp, &bad, o.fnm + 9 + 2 * 8 + 4, 0x00FF, 1, &pdf, &err) == AFP_ERR_FORMAT);
     CHECK(err.offset == (int64_t) (o.fnm + 9 + 2 * 8));
     CHECK(strstr(err.message, "runs past the font pattern data") != NULL);
     /* a pattern larger than 4096 pels: refused (output size) at its FNM entry */
-    bad.len = 0;
-    afp_buf_append(&bad, afp.data, afp.len);
-    put16be(bad.data + o.fnm + 9 + 1 * 8, 5000);
-    CHECK(rf_convert(&bad, NULL, &pdf, &warnings, &err) == AFP_ERR_LIMIT);
+    CHECK(convert_patched(&afp, &bad, o.fnm + 9 + 1 * 8, 5000, 1, &pdf, &err) == AFP_ERR_LIMIT);
     CHECK(err.offset == (int64_t) (o.fnm + 9 + 1 * 8));
     /* an FNI repeating group length that does not divide the data */
-    bad.len = 0;
-    afp_buf_append(&bad, afp.data, afp.len);
-    bad.data[o.fnc + 9 + 15] = 29;
-    CHECK(rf_convert(&bad, NULL, &pdf, &warnings, &err) == AFP_ERR_FORMAT);
+    CHECK(convert_patched(&afp, &bad, o.fnc + 9 + 15, 29, 0, &pdf, &err) == AFP_ERR_FORMAT);
     CHECK(err.offset == (int64_t) (o.fni + 9));
     /* FNC units in relative units: refused at the FNC */
-    bad.len = 0;
-    afp_buf_append(&bad, afp.data, afp.len);
-    bad.data[o.fnc + 9 + 4] = 0x02;
-    CHECK(rf_convert(&bad, NULL, &pdf, &warnings, &err) == AFP_ERR_FORMAT);
+    CHECK(convert_patched(&afp, &bad, o.fnc + 9 + 4, 0x02, 0, &pdf, &err) == AFP_ERR_FORMAT);
     CHECK(err.offset == (int64_t) o.fnc);
     /* every truncation of the font resource: an error with an offset, never a crash */
     for (cut = 1; cut < o.fng + 800; cut += 3)
@@ -656,7 +578,7 @@ test_damaged(const rf_font *f)
 
         bad.len = 0;
         afp_buf_append(&bad, afp.data, cut);
-        st = rf_convert(&bad, NULL, &pdf, &warnings, &err);
+        st = unit_convert(&bad, NULL, &pdf, &warnings, &err);
         CHECK(st == AFP_ERR_FORMAT);
         if (st != AFP_ERR_FORMAT)
             break;
@@ -690,8 +612,8 @@ test_outline_sample(const rf_font *f)
     rf_doc(&page, f, "Outline", NULL, &o);
     afp_buf_append(&afp, fcs, n);
     afp_buf_append(&afp, page.data, page.len);
-    CHECK(rf_convert(&afp, NULL, &pdf, &warnings, &err) == AFP_OK);
-    CHECK(rf_has(&pdf, "/Type3"));              /* C0RAST00 from the page's own group */
+    CHECK(unit_convert(&afp, NULL, &pdf, &warnings, &err) == AFP_OK);
+    CHECK(unit_has(&pdf, "/Type3"));              /* C0RAST00 from the page's own group */
     /* only the sample in front of a page mapped to its name CZH200: Liberation */
     afp.len = 0;
     afp_buf_append(&afp, fcs, n);
@@ -699,39 +621,26 @@ test_outline_sample(const rf_font *f)
         afp_writer w;
         afp_ptx p;
         afp_buf t, mcf;
-        static const uint8_t pgd[15] = {0, 0, 0x09, 0x60, 0x09, 0x60, 0x00, 0x07, 0xC0,
-                                        0x00, 0x0A, 0xF6, 0, 0, 0};
 
         afp_writer_init(&w);
         afp_buf_init(&t);
         afp_buf_init(&mcf);
-        afp_write_begin(&w, 0xD3A8A8, "DOC1", NULL, 0);
-        afp_write_begin(&w, 0xD3A8AF, "PAGE1", NULL, 0);
-        afp_write_begin(&w, 0xD3A8C9, "AEG1", NULL, 0);
-        mcf2_group(&mcf, 1, "CZH200", "T1V10500");
-        afp_write_sf(&w, 0xD3AB8A, mcf.data, mcf.len);
-        afp_write_sf(&w, 0xD3A6AF, pgd, 15);
-        afp_write_sf(&w, 0xD3B19B, pgd, 14);
-        afp_write_end(&w);
-        afp_write_begin(&w, 0xD3A89B, "PT1", NULL, 0);
+        unit_mcf_group(&mcf, 1, "CZH200", "T1V10500");
+        unit_page_begin(&w, &mcf);
         afp_ptx_begin(&p, &w);
         afp_ptx_amb(&p, 480);
         afp_ptx_ami(&p, 240);
         afp_ptx_scfl(&p, 1);
-        to_ebcdic("Outline", &t);
+        unit_ebcdic("Outline", &t);
         afp_ptx_trn(&p, t.data, t.len);
         afp_ptx_end(&p);
-        afp_write_end(&w);
-        afp_write_end(&w);
-        afp_write_end(&w);
-        afp_buf_append(&afp, w.out.data, w.out.len);
+        unit_page_end(&w, &afp);
         afp_buf_free(&t);
         afp_buf_free(&mcf);
-        afp_writer_free(&w);
     }
-    CHECK(rf_convert(&afp, NULL, &pdf, &warnings, &err) == AFP_OK);
-    CHECK(!rf_has(&pdf, "/Type3"));
-    CHECK(rf_has(&pdf, "LiberationSans"));
+    CHECK(unit_convert(&afp, NULL, &pdf, &warnings, &err) == AFP_OK);
+    CHECK(!unit_has(&pdf, "/Type3"));
+    CHECK(unit_has(&pdf, "LiberationSans"));
     free(fcs);
     afp_buf_free(&afp);
     afp_buf_free(&page);

@@ -4,6 +4,7 @@
  */
 #include "afp.h"
 #include "unit.h"
+#include "unit_afp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,30 +22,6 @@ count_fields(const uint8_t *buf, size_t len, afp_error *err)
     while ((rc = afp_reader_next(&r, &sf, err)) == 1)
         n++;
     return rc < 0 ? -1 : n;
-}
-
-/* Number of issues of a severity in a validation of buf. */
-static int
-count_issues(const uint8_t *buf, size_t len, afp_severity sev, char *first, size_t firstsz)
-{
-    afp_issue_list l = {0};
-    afp_error err;
-    size_t i;
-    int n = 0;
-
-    afp_error_clear(&err);
-    afp_validate(buf, len, &l, &err);
-    if (first)
-        first[0] = '\0';
-    for (i = 0; i < l.count; i++)
-        if (l.items[i].severity == sev)
-        {
-            if (n == 0 && first)
-                snprintf(first, firstsz, "%s", l.items[i].message);
-            n++;
-        }
-    afp_issue_list_free(&l);
-    return n;
 }
 
 /* Framing: lengths, flags, truncation, garbage. */
@@ -70,7 +47,7 @@ framing_tests(void)
     CHECK(afp_reader_next(&r, &sf, &err) == 1);
     CHECK(sf.id == 0xD3A9A8 && sf.offset == 17 && sf.depth == 0);   /* sequence number ignored */
     CHECK(afp_reader_next(&r, &sf, &err) == 0);
-    CHECK(count_issues(ok, sizeof(ok), AFP_SEV_ERROR, NULL, 0) == 0);
+    CHECK(unit_issues(ok, sizeof(ok), AFP_SEV_ERROR, NULL, 0) == 0);
 
     /* every truncation is an error with an offset, never a crash */
     for (cut = 1; cut < sizeof(ok); cut++)
@@ -114,7 +91,7 @@ framing_tests(void)
     CHECK(afp_reader_next(&r, &sf, &err) == -1 && strstr(err.message, "extension") != NULL);
     /* empty input */
     CHECK(count_fields(ok, 0, &err) == 0);
-    CHECK(count_issues(ok, 0, AFP_SEV_ERROR, NULL, 0) == 1);
+    CHECK(unit_issues(ok, 0, AFP_SEV_ERROR, NULL, 0) == 1);
     /* table */
     CHECK_STR(afp_sf_abbr(0xD3EE9B), "PTX");
     CHECK_STR(afp_sf_abbr(0xD3A7CA), "CCP");
@@ -140,7 +117,7 @@ nesting_tests(void)
     /* EDT without BDT */
     afp_writer_init(&w);
     afp_write_sf(&w, 0xD3A9A8, (const uint8_t *) "\x40\x40\x40\x40\x40\x40\x40\x40", 8);
-    CHECK(count_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) == 1);
+    CHECK(unit_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) == 1);
     CHECK(strstr(msg, "without a matching Begin") != NULL);
     afp_writer_free(&w);
 
@@ -149,14 +126,14 @@ nesting_tests(void)
     afp_write_begin(&w, 0xD3A8A8, "D", NULL, 0);
     afp_write_begin(&w, 0xD3A8AF, "P", NULL, 0);
     afp_write_sf(&w, 0xD3A9A8, (const uint8_t *) "\xC4\x40\x40\x40\x40\x40\x40\x40", 8);
-    CHECK(count_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) >= 1);
+    CHECK(unit_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) >= 1);
     afp_writer_free(&w);
 
     /* name mismatch */
     afp_writer_init(&w);
     afp_write_begin(&w, 0xD3A8A8, "ALPHA", NULL, 0);
     afp_write_sf(&w, 0xD3A9A8, (const uint8_t *) "\xC2\xC5\xE3\xC1\x40\x40\x40\x40", 8);
-    CHECK(count_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) == 1);
+    CHECK(unit_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) == 1);
     CHECK(strstr(msg, "does not match") != NULL);
     afp_writer_free(&w);
 
@@ -165,7 +142,7 @@ nesting_tests(void)
     afp_write_begin(&w, 0xD3A8A8, "D", NULL, 0);
     afp_write_sf(&w, 0xD3EE9B, (const uint8_t *) "\x2B\xD3\x02\xF8", 4);
     afp_write_end(&w);
-    CHECK(count_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) == 1);
+    CHECK(unit_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) == 1);
     CHECK(strstr(msg, "must be inside BPT") != NULL);
     afp_writer_free(&w);
 
@@ -176,7 +153,7 @@ nesting_tests(void)
         afp_writer_init(&w);
         for (i = 0; i < 200; i++)
             afp_write_begin(&w, 0xD3A8AD, "G", NULL, 0);
-        CHECK(count_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) >= 1);
+        CHECK(unit_issues(w.out.data, w.out.len, AFP_SEV_ERROR, msg, sizeof(msg)) >= 1);
         afp_writer_free(&w);
     }
 }
@@ -240,8 +217,8 @@ writer_tests(void)
         CHECK(sf.data[0] == 0x2B && sf.data[1] == 0xD3 && sf.data[3] == 0xD3 && sf.data[7] == 0xC7 &&
               sf.data[11] == 0xDB);
         CHECK(sf.data[sf.data_len - 2] == 0x02 && sf.data[sf.data_len - 1] == 0xF8);
-        CHECK(count_issues(w.out.data, w.out.len, AFP_SEV_ERROR, NULL, 0) == 0);
-        CHECK(count_issues(w.out.data, w.out.len, AFP_SEV_WARNING, NULL, 0) == 0);
+        CHECK(unit_issues(w.out.data, w.out.len, AFP_SEV_ERROR, NULL, 0) == 0);
+        CHECK(unit_issues(w.out.data, w.out.len, AFP_SEV_WARNING, NULL, 0) == 0);
         afp_writer_free(&w);
     }
 }
@@ -266,8 +243,8 @@ compose_tests(void)
     afp_buf_init(&out);
     afp_error_clear(&err);
     CHECK(afp_compose_text(docs, 2, &opts, &out, &err) == AFP_OK);
-    CHECK(count_issues(out.data, out.len, AFP_SEV_ERROR, NULL, 0) == 0);
-    CHECK(count_issues(out.data, out.len, AFP_SEV_WARNING, NULL, 0) == 0);
+    CHECK(unit_issues(out.data, out.len, AFP_SEV_ERROR, NULL, 0) == 0);
+    CHECK(unit_issues(out.data, out.len, AFP_SEV_WARNING, NULL, 0) == 0);
     CHECK(afp_page_count(out.data, out.len, &pages, &err) == AFP_OK && pages == 3);
     CHECK(afp_documents(out.data, out.len, &dl, &err) == AFP_OK);
     CHECK(dl.count == 2);
@@ -318,7 +295,7 @@ compose_tests(void)
         afp_buf_init(&out);
         CHECK(afp_compose_text(docs, 1, &opts, &out, &err) == AFP_OK);
         CHECK(afp_page_count(out.data, out.len, &pages, &err) == AFP_OK && pages > 10);
-        CHECK(count_issues(out.data, out.len, AFP_SEV_ERROR, NULL, 0) == 0);
+        CHECK(unit_issues(out.data, out.len, AFP_SEV_ERROR, NULL, 0) == 0);
         afp_buf_free(&out);
         afp_buf_free(&big);
     }

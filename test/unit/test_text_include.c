@@ -98,6 +98,32 @@ inc_extract(afp_writer *w, const afp_text_options *o, afp_error *err)
     return s;
 }
 
+/* Ends the resource group, then writes a document whose one page includes overlay at (0, 0). */
+static void
+inc_page_including(afp_writer *w, const char *overlay)
+{
+    afp_write_end(w);
+    inc_begin_page(w);
+    inc_include(w, 1, overlay, 0, 0);
+    afp_write_end(w);
+    afp_write_end(w);
+}
+
+/* Extracts the text of w's output expecting a failure with status st at byte offset at (-1: the
+ * offset is not checked); err keeps the error; frees the writer. */
+static void
+inc_expect_error(afp_writer *w, afp_status st, int64_t at, afp_error *err)
+{
+    char *s = inc_extract(w, NULL, err);
+
+    CHECK(s == NULL);
+    CHECK(err->status == st);
+    if (at >= 0)
+        CHECK(err->offset == at);
+    free(s);
+    afp_writer_free(w);
+}
+
 /* Overlay text appears once per include at the include's offset, in reading order. */
 static void
 inc_overlay_position(void)
@@ -222,7 +248,6 @@ inc_loops(void)
     afp_writer w;
     afp_error err;
     size_t at;
-    char *s;
 
     afp_writer_init(&w);
     afp_write_begin(&w, 0xD3A8C6, "RG000001", NULL, 0);
@@ -230,18 +255,9 @@ inc_loops(void)
     inc_text_object(&w, 0, 50, "Self");
     at = inc_include(&w, 1, "O1SELF", 0, 100);
     afp_write_end(&w);
-    afp_write_end(&w);
-    inc_begin_page(&w);
-    inc_include(&w, 1, "O1SELF", 0, 0);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    s = inc_extract(&w, NULL, &err);
-    CHECK(s == NULL);
-    CHECK(err.status == AFP_ERR_FORMAT);
-    CHECK(err.offset == (int64_t) at);
+    inc_page_including(&w, "O1SELF");
+    inc_expect_error(&w, AFP_ERR_FORMAT, (int64_t) at, &err);
     CHECK(strstr(err.message, "O1SELF includes itself") != NULL);
-    free(s);
-    afp_writer_free(&w);
 
     afp_writer_init(&w);
     afp_write_begin(&w, 0xD3A8C6, "RG000001", NULL, 0);
@@ -251,17 +267,8 @@ inc_loops(void)
     inc_begin_overlay(&w, "O1B");
     at = inc_include(&w, 1, "O1A", 0, 0);
     afp_write_end(&w);
-    afp_write_end(&w);
-    inc_begin_page(&w);
-    inc_include(&w, 1, "O1A", 0, 0);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    s = inc_extract(&w, NULL, &err);
-    CHECK(s == NULL);
-    CHECK(err.status == AFP_ERR_FORMAT);
-    CHECK(err.offset == (int64_t) at);
-    free(s);
-    afp_writer_free(&w);
+    inc_page_including(&w, "O1A");
+    inc_expect_error(&w, AFP_ERR_FORMAT, (int64_t) at, &err);
 }
 
 /* Nested includes multiplying the text (each of 10 overlays includes the next 4 times) stop at
@@ -273,7 +280,6 @@ inc_budget(void)
     afp_error err;
     char name[9], next[9];
     int i, k;
-    char *s;
 
     afp_writer_init(&w);
     afp_write_begin(&w, 0xD3A8C6, "RG000001", NULL, 0);
@@ -289,16 +295,8 @@ inc_budget(void)
             inc_include(&w, 1, next, 0, 10 * k);
         afp_write_end(&w);
     }
-    afp_write_end(&w);
-    inc_begin_page(&w);
-    inc_include(&w, 1, "O1N0", 0, 0);
-    afp_write_end(&w);
-    afp_write_end(&w);
-    s = inc_extract(&w, NULL, &err);
-    CHECK(s == NULL);
-    CHECK(err.status == AFP_ERR_LIMIT);
-    free(s);
-    afp_writer_free(&w);
+    inc_page_including(&w, "O1N0");
+    inc_expect_error(&w, AFP_ERR_LIMIT, -1, &err);
 }
 
 /* An overlay whose AEG maps a data-object font with an MDR: its text is UTF-16BE. */
@@ -329,11 +327,7 @@ inc_mdr_font(void)
     afp_ptx_end(&p);
     afp_write_end(&w);
     afp_write_end(&w);
-    afp_write_end(&w);
-    inc_begin_page(&w);
-    inc_include(&w, 1, "O1TTF", 0, 0);
-    afp_write_end(&w);
-    afp_write_end(&w);
+    inc_page_including(&w, "O1TTF");
     s = inc_extract(&w, NULL, &err);
     CHECK_STR(s, "OK");
     free(s);
