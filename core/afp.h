@@ -154,6 +154,9 @@ void afp_reader_init(afp_reader *r, const uint8_t *buf, size_t len);
 /* Reads the next field. Returns 1 and fills *sf, 0 at a clean end of input, -1 on error
  * (err filled: offset, field, what was expected). Never reads outside buf. */
 int afp_reader_next(afp_reader *r, afp_sf *sf, afp_error *err);
+/* The level of the innermost open Begin of category cat in stack[0..depth) (categories of the
+ * open Begin fields, outermost first); -1 when none: the level an End of that category closes. */
+int afp_sf_open_level(const uint8_t *stack, int depth, uint8_t cat);
 
 /* ------------------------------------------------------------------ triplets */
 
@@ -268,6 +271,9 @@ void afp_token_encode(const char *name, uint8_t out[8]);
 int afp_token_make(const char *name, const char *prefix, uint64_t seq, char out[9]);
 /* Writes PGD and PTD-2 for a page of xsize × ysize in 1440ths of an inch (unit base 10 inches). */
 void afp_write_page_descriptors(afp_writer *w, uint32_t xsize, uint32_t ysize);
+/* Writes OBD (object area xsize x ysize, 1440ths of an inch) and OBP placing it unrotated at
+ * (x, y) on the page: the start of a generated image's or bar code's object environment group. */
+void afp_write_object_area(afp_writer *w, int32_t x, int32_t y, uint32_t xsize, uint32_t ysize);
 /* ASCII case-insensitive string equality. */
 int afp_strieq(const char *a, const char *b);
 /* ASCII case-insensitive glob match of s against pattern ('*' any run, '?' any character). */
@@ -349,6 +355,8 @@ typedef struct afp_document_list {
  * no page group is listed as one entry named after the BDT. */
 afp_status afp_documents(const uint8_t *buf, size_t len, afp_document_list *out, afp_error *err);
 void afp_document_list_free(afp_document_list *l);
+/* Appends a document's index as a JSON object {"name": "value", ...} ({} for NULL). */
+void afp_document_index_json(const afp_document *doc, afp_buf *out);
 
 /* ------------------------------------------------------------------ text composition */
 

@@ -568,30 +568,9 @@ afp_barcode_write(afp_writer *w, const char *name, const afp_barcode *bc, afp_er
 
     afp_write_begin(w, 0xD3A8EB, name, NULL, 0);            /* BBC */
     afp_write_begin(w, 0xD3A8C7, NULL, NULL, 0);            /* BOG */
+    afp_write_object_area(w, bc->x, bc->y, xe, ye);         /* OBD, OBP (afp_writer.c) */
+
     afp_buf_init(&b);
-    afp_buf_putc(&b, 3);                                    /* Descriptor Position, ID 1 */
-    afp_buf_putc(&b, 0x43);
-    afp_buf_putc(&b, 1);
-    afp_triplet_units(&b, 14400, 14400);
-    afp_triplet_area_size(&b, xe, ye);
-    afp_write_sf(w, 0xD3A66B, b.data, b.len);               /* OBD */
-
-    b.len = 0;
-    afp_buf_putc(&b, 1);                                    /* OAPosID */
-    afp_buf_putc(&b, 23);                                   /* RGLength (1 byte) */
-    afp_buf_put24(&b, (uint32_t) bc->x & 0xFFFFFFu);
-    afp_buf_put24(&b, (uint32_t) bc->y & 0xFFFFFFu);
-    afp_buf_put16(&b, 0x0000);
-    afp_buf_put16(&b, 0x2D00);
-    afp_buf_putc(&b, 0);
-    afp_buf_put24(&b, 0);
-    afp_buf_put24(&b, 0);
-    afp_buf_put16(&b, 0x0000);
-    afp_buf_put16(&b, 0x2D00);
-    afp_buf_putc(&b, 0x01);
-    afp_write_sf(w, 0xD3AC6B, b.data, b.len);               /* OBP */
-
-    b.len = 0;
     afp_buf_put16(&b, 5);
     afp_buf_putc(&b, 3);
     afp_buf_putc(&b, 0x04);

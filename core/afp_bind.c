@@ -38,9 +38,9 @@ typedef struct bind_ph {
 /* ------------------------------------------------------------------ small helpers */
 
 /* Copies at most max bytes of s[0..n) into out (size max+4), cutting at a UTF-8 boundary and
- * appending "..." when shortened; returns out. */
-static const char *
-clip(const char *s, size_t n, size_t max, char *out)
+ * appending "..." when shortened; returns out. For messages here and in afp_template.c. */
+const char *
+afp_bind_clip(const char *s, size_t n, size_t max, char *out)
 {
     size_t k = n;
 
@@ -56,26 +56,6 @@ clip(const char *s, size_t n, size_t max, char *out)
     else
         out[k] = '\0';
     return out;
-}
-
-/* True for the blanks allowed around paths, formatters and arguments. */
-static int
-is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Trims blanks from both ends of [*s, *s + *n). */
-static void
-trim_blanks(const char **s, size_t *n)
-{
-    while (*n > 0 && is_blank(**s))
-    {
-        (*s)++;
-        (*n)--;
-    }
-    while (*n > 0 && is_blank((*s)[*n - 1]))
-        (*n)--;
 }
 
 /* Compares s[0..n) with the NUL-terminated word w. */
@@ -176,12 +156,12 @@ parse_formatter(const char *s, size_t n, bind_fmt *f, size_t at, char *msg, size
     char b[200], c1[64];
 
     memset(f, 0, sizeof(*f));
-    trim_blanks(&name, &name_len);
+    afp_bind_trim_blanks(&name, &name_len);
     if (colon != NULL)
     {
         arg = colon + 1;
         arg_len = n - (size_t) (arg - s);
-        trim_blanks(&arg, &arg_len);
+        afp_bind_trim_blanks(&arg, &arg_len);
     }
     if (eq(name, name_len, "upper") || eq(name, name_len, "lower") || eq(name, name_len, "trim"))
     {
@@ -224,7 +204,7 @@ parse_formatter(const char *s, size_t n, bind_fmt *f, size_t at, char *msg, size
 
             a[k] = q;
             al[k] = l;
-            trim_blanks(&a[k], &al[k]);
+            afp_bind_trim_blanks(&a[k], &al[k]);
             k++;
             if (c == NULL)
                 break;
@@ -248,7 +228,7 @@ parse_formatter(const char *s, size_t n, bind_fmt *f, size_t at, char *msg, size
             if (al[0] == 0 || i < al[0] || d > MAX_DECIMALS)
             {
                 snprintf(b, sizeof(b), "number: '%s' is not a number of decimals (0 to %d)",
-                         clip(a[0], al[0], 20, c1), MAX_DECIMALS);
+                         afp_bind_clip(a[0], al[0], 20, c1), MAX_DECIMALS);
                 return ph_fail(msg, msgsz, at, b);
             }
             f->decimals = d;
@@ -259,7 +239,7 @@ parse_formatter(const char *s, size_t n, bind_fmt *f, size_t at, char *msg, size
                 a[0][1] > 'Z' || a[0][2] < 'A' || a[0][2] > 'Z')
             {
                 snprintf(b, sizeof(b), "money: expected a 3-letter ISO 4217 currency code such "
-                         "as EUR, found '%s'", k < 1 ? "" : clip(a[0], al[0], 20, c1));
+                         "as EUR, found '%s'", k < 1 ? "" : afp_bind_clip(a[0], al[0], 20, c1));
                 return ph_fail(msg, msgsz, at, b);
             }
             memcpy(f->cur, a[0], 3);
@@ -272,7 +252,7 @@ parse_formatter(const char *s, size_t n, bind_fmt *f, size_t at, char *msg, size
         if (k == 2 && !parse_locale(a[1], al[1], &f->locale))
         {
             snprintf(b, sizeof(b), "unknown locale '%s' (expected en, de, fr or ch)",
-                     clip(a[1], al[1], 20, c1));
+                     afp_bind_clip(a[1], al[1], 20, c1));
             return ph_fail(msg, msgsz, at, b);
         }
         return 1;
@@ -280,7 +260,7 @@ parse_formatter(const char *s, size_t n, bind_fmt *f, size_t at, char *msg, size
     if (name_len == 0)
         return ph_fail(msg, msgsz, at, "expected a formatter name after '|'");
     snprintf(b, sizeof(b), "unknown formatter '%s' (expected number, money, date, upper, lower, "
-             "trim or default)", clip(name, name_len, 40, c1));
+             "trim or default)", afp_bind_clip(name, name_len, 40, c1));
     return ph_fail(msg, msgsz, at, b);
 }
 
@@ -295,7 +275,7 @@ parse_placeholder(const char *t, size_t n, size_t start, bind_ph *ph, char *msg,
 
     memset(ph, 0, sizeof(*ph));
     ph->start = start;
-    while (i < n && is_blank(t[i]))
+    while (i < n && afp_bind_is_blank(t[i]))
         i++;
     if (i < n && t[i] == '"')
     {
@@ -319,7 +299,7 @@ parse_placeholder(const char *t, size_t n, size_t start, bind_ph *ph, char *msg,
         ;
     p = t + i;
     pl = seg - i;
-    trim_blanks(&p, &pl);
+    afp_bind_trim_blanks(&p, &pl);
     if (ph->literal)
     {
         if (pl > 0)
@@ -332,7 +312,7 @@ parse_placeholder(const char *t, size_t n, size_t start, bind_ph *ph, char *msg,
         if (!afp_bind_path_valid(p, pl))
         {
             snprintf(b, sizeof(b), "'%s' is not a valid data path (expected names separated by "
-                     "'.' and [index], e.g. items[0].amount)", clip(p, pl, 60, c1));
+                     "'.' and [index], e.g. items[0].amount)", afp_bind_clip(p, pl, 60, c1));
             return ph_fail(msg, msgsz, start, b);
         }
         ph->path = p;
@@ -347,7 +327,7 @@ parse_placeholder(const char *t, size_t n, size_t start, bind_ph *ph, char *msg,
             seg++;
         p = t + s;
         pl = seg - s;
-        trim_blanks(&p, &pl);
+        afp_bind_trim_blanks(&p, &pl);
         if (ph->nfmt == MAX_FORMATTERS)
             return ph_fail(msg, msgsz, start, "too many formatters (at most 16)");
         if (!parse_formatter(p, pl, &ph->fmt[ph->nfmt], start, msg, msgsz))
@@ -523,7 +503,7 @@ bind_fail(afp_error *err, const char *tpath, size_t at, const char *fmt_msg)
     char tp[220];
 
     afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "%s: %s",
-                  clip(tpath, strlen(tpath), 200, tp), fmt_msg);
+                  afp_bind_clip(tpath, strlen(tpath), 200, tp), fmt_msg);
     if (err != NULL)
         err->offset = (int64_t) at;
     return AFP_ERR_ARGUMENT;
@@ -542,7 +522,7 @@ eval_placeholder(const bind_ph *ph, const afp_scope *s, const char *tpath, afp_b
 
     afp_buf_init(&cur);
     afp_buf_init(&nxt);
-    clip(ph->path, ph->path_len, 100, pth);
+    afp_bind_clip(ph->path, ph->path_len, 100, pth);
     if (ph->literal)
         afp_buf_append(&cur, ph->path, ph->path_len);
     else if (eq(ph->path, ph->path_len, "page.number") || eq(ph->path, ph->path_len, "page.count"))
@@ -624,7 +604,7 @@ eval_placeholder(const bind_ph *ph, const afp_scope *s, const char *tpath, afp_b
                 {
                     snprintf(m, sizeof(m), "data path %s: value '%s' is not an ISO date "
                              "(yyyy-mm-dd) or timestamp (yyyy-mm-ddThh:mm:ss)", pth,
-                             clip(t, tl, 40, val));
+                             afp_bind_clip(t, tl, 40, val));
                     st = bind_fail(err, tpath, ph->start, m);
                     goto done;
                 }
@@ -640,7 +620,7 @@ eval_placeholder(const bind_ph *ph, const afp_scope *s, const char *tpath, afp_b
         }
         if (rc != 1)
         {
-            snprintf(m, sizeof(m), "data path %s: value '%s' %s", pth, clip(t, tl, 40, val),
+            snprintf(m, sizeof(m), "data path %s: value '%s' %s", pth, afp_bind_clip(t, tl, 40, val),
                      rc == 0 ? "is not a number" : "is out of range");
             st = bind_fail(err, tpath, ph->start, m);
             goto done;
@@ -657,7 +637,7 @@ eval_placeholder(const bind_ph *ph, const afp_scope *s, const char *tpath, afp_b
         char tp[220];
 
         afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "%s: data path %s %s",
-                      clip(tpath, strlen(tpath), 200, tp), pth, why);
+                      afp_bind_clip(tpath, strlen(tpath), 200, tp), pth, why);
         if (err != NULL)
             err->offset = (int64_t) ph->start;
         st = AFP_ERR_ARGUMENT;

@@ -12,23 +12,24 @@
 
 static const char NBSP[] = "\xC2\xA0";     /* U+00A0 NO-BREAK SPACE */
 
-/* True for the ASCII blanks trimmed around numbers. */
-static int
-is_blank(char c)
+/* True for the ASCII blanks (space, tab, CR, LF) allowed around placeholder paths, formatters,
+ * arguments and numbers (afp_bind.c and here). */
+int
+afp_bind_is_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /* Trims ASCII blanks from both ends of [*s, *s + *n). */
-static void
-trim_blanks(const char **s, size_t *n)
+void
+afp_bind_trim_blanks(const char **s, size_t *n)
 {
-    while (*n > 0 && is_blank(**s))
+    while (*n > 0 && afp_bind_is_blank(**s))
     {
         (*s)++;
         (*n)--;
     }
-    while (*n > 0 && is_blank((*s)[*n - 1]))
+    while (*n > 0 && afp_bind_is_blank((*s)[*n - 1]))
         (*n)--;
 }
 
@@ -246,7 +247,7 @@ format_decimal(const char *s, size_t n, int dec, int loc, afp_buf *out, int *neg
     char dsep = (loc == AFP_LOC_DE || loc == AFP_LOC_FR) ? ',' : '.';
 
     *neg = 0;
-    trim_blanks(&s, &n);
+    afp_bind_trim_blanks(&s, &n);
     afp_buf_init(&dig);
     if (i < n && (s[i] == '-' || s[i] == '+'))
         *neg = s[i++] == '-';
@@ -481,7 +482,7 @@ afp_fmt_case(const char *s, size_t n, int upper, afp_buf *out)
 static size_t
 blank_len(const char *s, size_t n)
 {
-    if (n >= 1 && (is_blank(s[0]) || s[0] == '\f' || s[0] == '\v'))
+    if (n >= 1 && (afp_bind_is_blank(s[0]) || s[0] == '\f' || s[0] == '\v'))
         return 1;
     if (n >= 2 && (unsigned char) s[0] == 0xC2 && (unsigned char) s[1] == 0xA0)
         return 2;
@@ -498,7 +499,7 @@ afp_fmt_trim(const char *s, size_t n, afp_buf *out)
         a += l;
     while (b > a)
     {
-        if (is_blank(s[b - 1]) || s[b - 1] == '\f' || s[b - 1] == '\v')
+        if (afp_bind_is_blank(s[b - 1]) || s[b - 1] == '\f' || s[b - 1] == '\v')
             b--;
         else if (b - a >= 2 && (unsigned char) s[b - 2] == 0xC2 && (unsigned char) s[b - 1] == 0xA0)
             b -= 2;

@@ -18,6 +18,14 @@ int afp_bind_check(const char *tmpl, int *page_ref, char *msg, size_t msgsz);
 /* 1 when path[0..n) is a syntactically valid data path ("a.b", "items[2].x"). */
 int afp_bind_path_valid(const char *path, size_t n);
 
+/* Copies at most max bytes of s[0..n) into out (room for max + 4), cut at a UTF-8 boundary
+ * with "..." appended when shortened; returns out (for messages; afp_bind.c). */
+const char *afp_bind_clip(const char *s, size_t n, size_t max, char *out);
+/* True for the ASCII blanks space, tab, CR and LF (afp_bind_fmt.c). */
+int afp_bind_is_blank(char c);
+/* Trims those blanks from both ends of [*s, *s + *n) (afp_bind_fmt.c). */
+void afp_bind_trim_blanks(const char **s, size_t *n);
+
 /* Locales of number:D:LOCALE and money:CUR:LOCALE. */
 enum { AFP_LOC_EN = 0, AFP_LOC_DE = 1, AFP_LOC_FR = 2, AFP_LOC_CH = 3 };
 

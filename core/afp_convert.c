@@ -41,20 +41,14 @@ afp_pdf_options_init(afp_pdf_options *o)
 afp_status
 afp_pdf_options_parse(afp_pdf_options *o, const char *json, size_t len, afp_error *err)
 {
-    afp_json *root = NULL;
+    afp_json *root;
     afp_status st;
     size_t i;
+    int missing;
 
-    if (json == NULL || len == 0)
-        return AFP_OK;
-    st = afp_json_parse(json, len, &root, err);
-    if (st != AFP_OK)
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "options: %s", err->message);
-    if (root->type != AFP_JSON_OBJECT)
-    {
-        afp_json_free(root);
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "options must be a JSON object");
-    }
+    st = afp_json_options_parse(json, len, &root, err);
+    if (st != AFP_OK || root == NULL)
+        return st;
     for (i = 0; i < root->count && st == AFP_OK; i++)
     {
         const char *k = root->keys[i];
@@ -65,11 +59,11 @@ afp_pdf_options_parse(afp_pdf_options *o, const char *json, size_t len, afp_erro
         else if (strcmp(k, "code_pages") == 0)        /* afp_dbcs.c */
             st = afp_cp_overrides_parse(&o->code_pages, &o->ncode_pages, &o->capcode_pages, v,
                                         "options.code_pages", err);
-        else if (strcmp(k, "missing") == 0 && v->type == AFP_JSON_STRING &&
-            (strcmp(v->string, "error") == 0 || strcmp(v->string, "warn") == 0 ||
-             strcmp(v->string, "ignore") == 0))
-            o->missing = v->string[0] == 'e' ? AFP_PDF_MISSING_ERROR
-                       : v->string[0] == 'w' ? AFP_PDF_MISSING_WARN : AFP_PDF_MISSING_IGNORE;
+        else if (strcmp(k, "missing") == 0)           /* error 0, warn 1, ignore 2 */
+        {
+            if ((st = afp_json_missing_option(v, &missing, err)) == AFP_OK)
+                o->missing = (afp_pdf_missing) missing;
+        }
         else if (strcmp(k, "fonts") == 0 && v->type == AFP_JSON_STRING &&
                  (strcmp(v->string, "embed") == 0 || strcmp(v->string, "base14") == 0))
             o->base14 = v->string[0] == 'b';
@@ -105,9 +99,6 @@ afp_pdf_options_parse(afp_pdf_options *o, const char *json, size_t len, afp_erro
         else if (strcmp(k, "pdfa") == 0)
             st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
                                "options.pdfa: expected \"2b\" (PDF/A-2b) or false");
-        else if (strcmp(k, "missing") == 0)
-            st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
-                               "options.missing: expected \"error\", \"warn\" or \"ignore\"");
         else if (strcmp(k, "fonts") == 0)
             st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
                                "options.fonts: expected \"embed\" or \"base14\"");
@@ -263,10 +254,8 @@ scan(cv_ctx *ctx)
         }
         if (type == AFP_SF_END)
         {
-            int k = depth - 1;
+            int k = afp_sf_open_level(stack, depth, cat);
 
-            while (k >= 0 && stack[k] != cat)
-                k--;
             if (k < 0)
                 continue;
             while (depth > k)
@@ -389,44 +378,17 @@ cv_font(cv_ctx *ctx, const afp_font_ref *f)
 static afp_status
 parse_mdr(cv_ctx *ctx, const afp_sf *sf)
 {
-    const uint8_t *d = sf->data;
-    size_t n = sf->data_len, pos = 0;
+    afp_mdr_group g;
+    size_t pos = 0;
 
-    while (pos + 2 <= n)
+    while (afp_mdr_next(sf->data, sf->data_len, &pos, &g))      /* afp_text_include.c */
     {
-        size_t rgl = cv_u16(d + pos), q = 2;
-        const uint8_t *name = NULL;
-        size_t nlen = 0;
-        int lid = -1, vfs = 0, font = 0;
+        const uint8_t *name = g.name;
+        size_t nlen = g.name_len;
 
-        if (rgl < 2 || rgl > n - pos)
-            break;
-        while (q + 2 <= rgl)
+        if (g.font && name && g.lid >= 0)
         {
-            const uint8_t *t = d + pos + q;
-            size_t tl = t[0];
-
-            if (tl < 2 || q + tl > rgl)
-                break;
-            if (t[1] == 0x02 && tl > 4 && t[2] == 0xDE)
-            {
-                name = t + 4;
-                nlen = tl - 4;
-            }
-            else if (t[1] == 0x02 && tl == 5 && t[2] == 0xBE && lid < 0)
-                lid = t[4];
-            else if (t[1] == 0x24 && tl >= 4)
-                lid = t[3];
-            else if (t[1] == 0x8B && tl >= 6)
-            {
-                font = 1;
-                vfs = (int) cv_u16(t + 4);
-            }
-            q += tl;
-        }
-        if (font && name && lid >= 0)
-        {
-            afp_font_ref *f = &ctx->text.fonts[lid];
+            afp_font_ref *f = &ctx->text.fonts[g.lid];
             afp_status rst;
             cv_res *r = cv_lookup(ctx, "font", NULL, name, nlen, 0x92, &rst);
             char shown[64];
@@ -437,7 +399,7 @@ parse_mdr(cv_ctx *ctx, const afp_sf *sf)
 
             *f = ctx->text.deffont;
             f->dbcs = 1;
-            f->fds_size20 = vfs > 0 ? vfs : 200;
+            f->fds_size20 = g.vfs > 0 ? g.vfs : 200;
             f->dofont = r;
             if (r == NULL)
             {
@@ -457,7 +419,6 @@ parse_mdr(cv_ctx *ctx, const afp_sf *sf)
                             (long long) sf->offset, shown);
             }
         }
-        pos += rgl;
     }
     return AFP_OK;
 }
@@ -470,13 +431,7 @@ text_object_end(cv_ctx *ctx)
 {
     afp_status st = afp_ptoca_flush(&ctx->text, ctx->err);
 
-    ctx->text.obj_ptd = NULL;
-    ctx->text.obj_ptd_len = 0;
-    if (ctx->text.obj_fonts)
-    {
-        memcpy(ctx->text.fonts, ctx->text.saved_fonts, sizeof(ctx->text.fonts));
-        ctx->text.obj_fonts = 0;
-    }
+    afp_text_end_object(&ctx->text);           /* afp_text.c */
     if (ctx->cv)
         cv_text_end(ctx->cv);
     return st;
@@ -529,10 +484,8 @@ cv_walk_space(cv_ctx *ctx, afp_reader *r, cv_space *sp, uint8_t cat)
         }
         if (type == AFP_SF_END)
         {
-            int k = depth - 1;
+            int k = afp_sf_open_level(stack, depth, c);
 
-            while (k >= 0 && stack[k] != c)
-                k--;
             if (k < 0)
             {
                 if (c == cat || depth == 0)
@@ -580,8 +533,7 @@ cv_walk_space(cv_ctx *ctx, afp_reader *r, cv_space *sp, uint8_t cat)
                 break;
             continue;
         }
-        scope = depth > 0 && stack[depth - 1] == 0xC9 ? 1
-              : (depth > 1 && stack[depth - 1] == 0xC7 && stack[depth - 2] == 0x9B) ? 2 : 0;
+        scope = afp_text_env_scope(stack, depth);    /* afp_text.c */
         if (scope == 0)
             continue;
         switch (sf.id)
@@ -603,35 +555,16 @@ cv_walk_space(cv_ctx *ctx, afp_reader *r, cv_space *sp, uint8_t cat)
                 break;
             case 0xD3AB8A:     /* MCF-2 */
             case 0xD3B18A:     /* MCF-1 */
-                if (scope == 2 && !ctx->text.obj_fonts)
-                {
-                    memcpy(ctx->text.saved_fonts, ctx->text.fonts, sizeof(ctx->text.fonts));
-                    ctx->text.obj_fonts = 1;
-                }
+                afp_text_object_fonts(&ctx->text, scope);
                 afp_text_map_fonts(&ctx->text, &sf);
                 break;
             case 0xD3ABC3:     /* MDR */
-                if (scope == 2 && !ctx->text.obj_fonts)
-                {
-                    memcpy(ctx->text.saved_fonts, ctx->text.fonts, sizeof(ctx->text.fonts));
-                    ctx->text.obj_fonts = 1;
-                }
+                afp_text_object_fonts(&ctx->text, scope);
                 st = parse_mdr(ctx, &sf);
                 break;
             case 0xD3B19B:     /* PTD-2 */
             case 0xD3A69B:     /* PTD-1 */
-                if (scope == 2)
-                {
-                    ctx->text.obj_ptd = sf.data;
-                    ctx->text.obj_ptd_len = sf.data_len;
-                    ctx->text.obj_ptd_id = sf.id;
-                }
-                else
-                {
-                    ctx->text.page_ptd = sf.data;
-                    ctx->text.page_ptd_len = sf.data_len;
-                    ctx->text.page_ptd_id = sf.id;
-                }
+                afp_text_set_ptd(&ctx->text, &sf, scope);
                 break;
             default:
                 break;
@@ -663,7 +596,7 @@ render_page(cv_ctx *ctx, afp_reader *r, cv_canvas *canvas)
     sp.upx = sp.upy = 72.0 / 1440;
     sp.w = 8.5 * 72;
     sp.h = 11 * 72;
-    cv_text_reset(&ctx->text);
+    afp_text_env_reset(&ctx->text);
     ctx->cv = canvas;
     st = cv_walk_space(ctx, r, &sp, 0xAF);
     cv_text_end(canvas);
@@ -767,10 +700,8 @@ render_pages(cv_ctx *ctx)
         }
         else if (type == AFP_SF_END)
         {
-            int k = depth - 1;
+            int k = afp_sf_open_level(stack, depth, cat);
 
-            while (k >= 0 && stack[k] != cat)
-                k--;
             while (k >= 0 && depth > k)
                 if (container_category(stack[--depth]))
                     containers--;

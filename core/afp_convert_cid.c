@@ -19,38 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CJK_MAX_FILE ((long) 64 << 20)
-
 static const char *const cjk_candidates[] = {
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
 };
-
-/* Reads a whole font file (at most 64 MB) into afp_alloc memory; NULL when unreadable. */
-static uint8_t *
-read_whole(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *data = NULL;
-    long n;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n <= CJK_MAX_FILE &&
-        fseek(f, 0, SEEK_SET) == 0)
-    {
-        data = afp_alloc((size_t) n);
-        if (fread(data, 1, (size_t) n, f) != (size_t) n)
-        {
-            afp_free(data);
-            data = NULL;
-        }
-        else
-            *len = (size_t) n;
-    }
-    fclose(f);
-    return data;
-}
 
 /* Opens the CJK font (path gets the file used); NULL when none can be read. A file named by
  * $AFP_CJK_FONT that cannot be read is reported once, then the Debian paths are tried. */
@@ -73,7 +45,7 @@ pdf_font_cjk(pdf_fonts *fs, pdf_writer *w, char *path, size_t pathlen)
 
         if (p == NULL || p[0] == '\0')
             continue;
-        data = read_whole(p, &len);
+        data = pdf_font_file_read(p, &len);   /* afp_convert_fontsel.c */
         if (data)
             pf = pdf_font_carried(fs, w, data, len);
         afp_free(data);

@@ -448,9 +448,10 @@ pdf_fontsel_free(pdf_fonts *fs)
 
 /* ------------------------------------------------------------------ resolution */
 
-/* Reads a font file (at most 64 MB) into afp_alloc memory; NULL when unreadable. */
-static uint8_t *
-read_font_file(const char *path, size_t *len)
+/* Reads a font file (at most 64 MB) into afp_alloc memory; NULL when unreadable. Also reads the
+ * CJK font (afp_convert_cid.c). */
+uint8_t *
+pdf_font_file_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     uint8_t *data = NULL;
@@ -508,7 +509,7 @@ map_font(pdf_fonts *fs, pdf_writer *w, long i)
         sel->map_tried[i] = 1;
         if (e->kind == AFP_PDF_FONT_FILE)
         {
-            data = read_font_file(e->path, &len);
+            data = pdf_font_file_read(e->path, &len);
             if (data)
                 sel->map_font[i] = pdf_font_carried(fs, w, data, len);
             afp_free(data);

@@ -325,71 +325,13 @@ cv_obj_draw(cv_ctx *ctx, cv_obj *o, const cv_space *sp, const cv_iob *iob, cv_re
 
 /* ------------------------------------------------------------------ includes */
 
-/* Saved text environment of the including space while an overlay is rendered. */
-typedef struct cv_textsave {
-    afp_font_ref fonts[256], saved[256];
-    int obj_fonts;
-    const uint8_t *page_ptd, *obj_ptd;
-    size_t page_ptd_len, obj_ptd_len;
-    uint32_t page_ptd_id, obj_ptd_id;
-} cv_textsave;
-
-/* Saves the text environment into a new cv_textsave. */
-static cv_textsave *
-text_save(afp_text_ctx *t)
-{
-    cv_textsave *s = afp_alloc(sizeof(*s));
-
-    memcpy(s->fonts, t->fonts, sizeof(s->fonts));
-    memcpy(s->saved, t->saved_fonts, sizeof(s->saved));
-    s->obj_fonts = t->obj_fonts;
-    s->page_ptd = t->page_ptd;
-    s->obj_ptd = t->obj_ptd;
-    s->page_ptd_len = t->page_ptd_len;
-    s->obj_ptd_len = t->obj_ptd_len;
-    s->page_ptd_id = t->page_ptd_id;
-    s->obj_ptd_id = t->obj_ptd_id;
-    return s;
-}
-
-/* Restores and frees a saved text environment. */
-static void
-text_restore(afp_text_ctx *t, cv_textsave *s)
-{
-    memcpy(t->fonts, s->fonts, sizeof(s->fonts));
-    memcpy(t->saved_fonts, s->saved, sizeof(s->saved));
-    t->obj_fonts = s->obj_fonts;
-    t->page_ptd = s->page_ptd;
-    t->obj_ptd = s->obj_ptd;
-    t->page_ptd_len = s->page_ptd_len;
-    t->obj_ptd_len = s->obj_ptd_len;
-    t->page_ptd_id = s->page_ptd_id;
-    t->obj_ptd_id = s->obj_ptd_id;
-    afp_free(s);
-}
-
-/* Resets the text environment for a new page or overlay. */
-void
-cv_text_reset(afp_text_ctx *t)
-{
-    int i;
-
-    for (i = 0; i < 256; i++)
-        t->fonts[i] = t->deffont;
-    t->page_ptd = t->obj_ptd = NULL;
-    t->page_ptd_len = t->obj_ptd_len = 0;
-    t->obj_fonts = 0;
-    t->ptx.len = 0;
-    t->nsegs = 0;
-}
-
 /* Renders an overlay resource into a form XObject (once). */
 afp_status
 cv_overlay_form(cv_ctx *ctx, cv_res *res)
 {
     cv_canvas canvas, *outer = ctx->cv;
     cv_space sp;
-    cv_textsave *saved;
+    afp_text_saved *saved;
     afp_reader r;
     afp_sf sf;
     afp_status st;
@@ -406,8 +348,8 @@ cv_overlay_form(cv_ctx *ctx, cv_res *res)
     sp.upx = sp.upy = 72.0 / 1440;
     sp.w = 8.5 * 72;
     sp.h = 11 * 72;
-    saved = text_save(&ctx->text);
-    cv_text_reset(&ctx->text);
+    saved = afp_text_env_save(&ctx->text);   /* afp_text_include.c */
+    afp_text_env_reset(&ctx->text);          /* afp_text.c */
     ctx->cv = &canvas;
     {
         size_t blen;
@@ -422,7 +364,7 @@ cv_overlay_form(cv_ctx *ctx, cv_res *res)
         cv_res_error_context(ctx, res, "overlay");
     cv_text_end(&canvas);
     ctx->cv = outer;
-    text_restore(&ctx->text, saved);
+    afp_text_env_restore(&ctx->text, saved);
     if (st == AFP_OK)
     {
         res->obj = pdfw_alloc(&ctx->w);

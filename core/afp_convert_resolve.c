@@ -118,10 +118,8 @@ index_afp(cv_ctx *ctx, const uint8_t *d, size_t n, cv_res **first)
         }
         else if (type == AFP_SF_END)
         {
-            int k = depth - 1;
+            int k = afp_sf_open_level(stack, depth, cat);
 
-            while (k >= 0 && stack[k] != cat)
-                k--;
             if (k < 0)
                 continue;
             depth = k;

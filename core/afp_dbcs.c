@@ -394,20 +394,13 @@ afp_cp_override_match(const afp_cp_override *items, size_t count, const char *cf
 afp_status
 afp_text_options_parse(afp_text_options *o, const char *json, size_t len, afp_error *err)
 {
-    afp_json *root = NULL;
+    afp_json *root;
     afp_status st;
     size_t i;
 
-    if (json == NULL || len == 0)
-        return AFP_OK;
-    st = afp_json_parse(json, len, &root, err);
-    if (st != AFP_OK)
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "options: %s", err->message);
-    if (root->type != AFP_JSON_OBJECT)
-    {
-        afp_json_free(root);
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "options must be a JSON object");
-    }
+    st = afp_json_options_parse(json, len, &root, err);
+    if (st != AFP_OK || root == NULL)
+        return st;
     for (i = 0; i < root->count && st == AFP_OK; i++)
     {
         const char *k = root->keys[i];
@@ -416,13 +409,8 @@ afp_text_options_parse(afp_text_options *o, const char *json, size_t len, afp_er
         if (strcmp(k, "code_pages") == 0)
             st = afp_cp_overrides_parse(&o->code_pages, &o->ncode_pages, &o->capcode_pages, v,
                                         "options.code_pages", err);
-        else if (strcmp(k, "missing") == 0 && v->type == AFP_JSON_STRING &&
-                 (strcmp(v->string, "error") == 0 || strcmp(v->string, "warn") == 0 ||
-                  strcmp(v->string, "ignore") == 0))
-            o->missing = v->string[0] == 'e' ? 0 : v->string[0] == 'w' ? 1 : 2;
-        else if (strcmp(k, "missing") == 0)
-            st = afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
-                               "options.missing: expected \"error\", \"warn\" or \"ignore\"");
+        else if (strcmp(k, "missing") == 0)         /* error 0, warn 1, ignore 2 */
+            st = afp_json_missing_option(v, &o->missing, err);
         else if (strcmp(k, "includes") == 0 &&
                  (v->type == AFP_JSON_TRUE || v->type == AFP_JSON_FALSE))
             o->no_includes = v->type == AFP_JSON_FALSE;

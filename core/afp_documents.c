@@ -31,6 +31,28 @@ doc_free(afp_document *d)
     memset(d, 0, sizeof(*d));
 }
 
+/* Appends the index of a document as a JSON object {"name": "value", ...} in TLE order (a name
+ * that repeats is written again); a missing name or value is written as "", a NULL doc as {}. */
+void
+afp_document_index_json(const afp_document *doc, afp_buf *out)
+{
+    size_t i;
+
+    afp_buf_putc(out, '{');
+    for (i = 0; doc != NULL && i < doc->index_count; i++)
+    {
+        const char *name = doc->index[i].name ? doc->index[i].name : "";
+        const char *value = doc->index[i].value ? doc->index[i].value : "";
+
+        if (i > 0)
+            afp_buf_printf(out, ", ");
+        afp_buf_json_string(out, name, strlen(name));
+        afp_buf_printf(out, ": ");
+        afp_buf_json_string(out, value, strlen(value));
+    }
+    afp_buf_putc(out, '}');
+}
+
 /* Frees a document list. */
 void
 afp_document_list_free(afp_document_list *l)

@@ -39,6 +39,11 @@ void afp_json_free(afp_json *v);
 const afp_json *afp_json_get(const afp_json *v, const char *key);
 /* Serialises v as compact JSON. */
 void afp_json_write(const afp_json *v, afp_buf *out);
+/* Parses an options argument that must be a JSON object; *root is NULL when json is NULL or
+ * empty (no options). Bad JSON or another value: AFP_ERR_ARGUMENT. */
+afp_status afp_json_options_parse(const char *json, size_t len, afp_json **root, afp_error *err);
+/* The "missing" option: "error" 0, "warn" 1, "ignore" 2 into *out; else AFP_ERR_ARGUMENT. */
+afp_status afp_json_missing_option(const afp_json *v, int *out, afp_error *err);
 
 /* ------------------------------------------------------------------ binding (afp_bind.c) */
 

@@ -391,13 +391,6 @@ ipd_finish(ipd_stream *s, afp_error *err)
     return ipd_flush(s, err);
 }
 
-/* Appends a 3-byte big-endian signed value. */
-static void
-put_s24(afp_buf *b, int32_t v)
-{
-    afp_buf_put24(b, (uint32_t) v & 0xFFFFFFu);
-}
-
 /* Writes BIM and the object environment group (OBD, OBP, MIO, IDD). */
 static void
 write_image_head(afp_writer *w, const char *name, int32_t x, int32_t y, int32_t wdt, int32_t hgt,
@@ -407,30 +400,9 @@ write_image_head(afp_writer *w, const char *name, int32_t x, int32_t y, int32_t 
 
     afp_write_begin(w, 0xD3A8FB, name, NULL, 0);            /* BIM */
     afp_write_begin(w, 0xD3A8C7, NULL, NULL, 0);            /* BOG */
+    afp_write_object_area(w, x, y, (uint32_t) wdt, (uint32_t) hgt);     /* OBD, OBP */
+
     afp_buf_init(&b);
-    afp_buf_putc(&b, 3);                                    /* Descriptor Position, ID 1 */
-    afp_buf_putc(&b, 0x43);
-    afp_buf_putc(&b, 1);
-    afp_triplet_units(&b, 14400, 14400);
-    afp_triplet_area_size(&b, (uint32_t) wdt, (uint32_t) hgt);
-    afp_write_sf(w, 0xD3A66B, b.data, b.len);               /* OBD */
-
-    b.len = 0;
-    afp_buf_putc(&b, 1);                                    /* OAPosID */
-    afp_buf_putc(&b, 23);                                   /* RGLength (1 byte) */
-    put_s24(&b, x);
-    put_s24(&b, y);
-    afp_buf_put16(&b, 0x0000);                              /* XoaOrent 0° */
-    afp_buf_put16(&b, 0x2D00);                              /* YoaOrent 90° */
-    afp_buf_putc(&b, 0);
-    put_s24(&b, 0);                                         /* XocaOset */
-    put_s24(&b, 0);                                         /* YocaOset */
-    afp_buf_put16(&b, 0x0000);                              /* XocaOrent */
-    afp_buf_put16(&b, 0x2D00);                              /* YocaOrent */
-    afp_buf_putc(&b, 0x01);                                 /* RefCSys: page, standard origin */
-    afp_write_sf(w, 0xD3AC6B, b.data, b.len);               /* OBP */
-
-    b.len = 0;
     afp_buf_put16(&b, 5);                                   /* RGLength */
     afp_buf_putc(&b, 3);                                    /* Mapping Option triplet */
     afp_buf_putc(&b, 0x04);

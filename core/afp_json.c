@@ -536,6 +536,47 @@ afp_json_get(const afp_json *v, const char *key)
     return NULL;
 }
 
+/* Parses the text of an options argument, which must be a JSON object. *root gets the tree
+ * (free with afp_json_free), or NULL when there is no text (json NULL or len 0: no options).
+ * Bad JSON or a value other than an object is AFP_ERR_ARGUMENT. */
+afp_status
+afp_json_options_parse(const char *json, size_t len, afp_json **root, afp_error *err)
+{
+    afp_status st;
+
+    *root = NULL;
+    if (json == NULL || len == 0)
+        return AFP_OK;
+    st = afp_json_parse(json, len, root, err);
+    if (st != AFP_OK)
+        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "options: %s", err->message);
+    if ((*root)->type != AFP_JSON_OBJECT)
+    {
+        afp_json_free(*root);
+        *root = NULL;
+        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "options must be a JSON object");
+    }
+    return AFP_OK;
+}
+
+/* The "missing" option of conversion and text extraction: *out = 0 for "error", 1 for "warn",
+ * 2 for "ignore"; any other value is AFP_ERR_ARGUMENT (*out unchanged). */
+afp_status
+afp_json_missing_option(const afp_json *v, int *out, afp_error *err)
+{
+    static const char *const choices[] = {"error", "warn", "ignore"};
+    int i;
+
+    for (i = 0; v->type == AFP_JSON_STRING && i < 3; i++)
+        if (strcmp(v->string, choices[i]) == 0)
+        {
+            *out = i;
+            return AFP_OK;
+        }
+    return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL,
+                         "options.missing: expected \"error\", \"warn\" or \"ignore\"");
+}
+
 /* Writes a double as a JSON number ("null" when not finite), with '.' whatever the locale. */
 static void
 write_double(afp_buf *out, double d)

@@ -705,6 +705,42 @@ place_barcode(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *pa
     return AFP_OK;          /* txt.data now owned by the item (bc.data) */
 }
 
+/* The type of an element: it must be an object with a "type" string. */
+static afp_status
+element_type(const afp_json *el, const char *path, const char **type, afp_error *err)
+{
+    afp_status st;
+
+    *type = NULL;
+    if (el->type != AFP_JSON_OBJECT)
+        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "%s: expected an element object", path);
+    if ((st = lay_str(el, "type", type, path, err)) != AFP_OK)
+        return st;
+    if (*type == NULL)
+        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "%s.type: missing", path);
+    return AFP_OK;
+}
+
+/* The element types that flow and positioned lists both take ("if", "repeat", "image",
+ * "barcode"), laid out flowing (positioned 0) or onto page (positioned 1). Returns 1 with the
+ * result in *st when type is one of them, else 0. */
+static int
+shared_element(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *path, const char *type,
+               int positioned, gen_page *page, afp_status *st, afp_error *err)
+{
+    if (strcmp(type, "if") == 0)
+        *st = flow_if(L, el, s, path, positioned, err);
+    else if (strcmp(type, "repeat") == 0)
+        *st = flow_repeat(L, el, s, path, positioned, err);
+    else if (strcmp(type, "image") == 0)
+        *st = place_image(L, el, s, path, positioned, page, err);
+    else if (strcmp(type, "barcode") == 0)
+        *st = place_barcode(L, el, s, path, positioned, page, err);
+    else
+        return 0;
+    return 1;
+}
+
 /* One flow element. */
 static afp_status
 flow_element(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *path, afp_error *err)
@@ -712,24 +748,13 @@ flow_element(lay_ctx *L, const afp_json *el, const afp_scope *s, const char *pat
     const char *type;
     afp_status st;
 
-    if (el->type != AFP_JSON_OBJECT)
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "%s: expected an element object", path);
-    if ((st = lay_str(el, "type", &type, path, err)) != AFP_OK)
+    if ((st = element_type(el, path, &type, err)) != AFP_OK ||
+        shared_element(L, el, s, path, type, 0, NULL, &st, err))
         return st;
-    if (type == NULL)
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "%s.type: missing", path);
     if (strcmp(type, "text") == 0)
         return flow_text(L, el, s, path, err);
     if (strcmp(type, "table") == 0)
         return lay_table(L, el, s, path, err);
-    if (strcmp(type, "repeat") == 0)
-        return flow_repeat(L, el, s, path, 0, err);
-    if (strcmp(type, "if") == 0)
-        return flow_if(L, el, s, path, 0, err);
-    if (strcmp(type, "image") == 0)
-        return place_image(L, el, s, path, 0, NULL, err);
-    if (strcmp(type, "barcode") == 0)
-        return place_barcode(L, el, s, path, 0, NULL, err);
     if (strcmp(type, "page_break") == 0)
     {
         if (L->doc->count == 0 || L->y > L->top + 0.001)
@@ -787,20 +812,9 @@ positioned_element(lay_ctx *L, const afp_json *el, const afp_scope *s, const cha
     afp_status st;
     double x, y;
 
-    if (el->type != AFP_JSON_OBJECT)
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "%s: expected an element object", path);
-    if ((st = lay_str(el, "type", &type, path, err)) != AFP_OK)
+    if ((st = element_type(el, path, &type, err)) != AFP_OK ||
+        shared_element(L, el, s, path, type, 1, p, &st, err))
         return st;
-    if (type == NULL)
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, "", "%s.type: missing", path);
-    if (strcmp(type, "if") == 0)
-        return flow_if(L, el, s, path, 1, err);
-    if (strcmp(type, "repeat") == 0)
-        return flow_repeat(L, el, s, path, 1, err);
-    if (strcmp(type, "image") == 0)
-        return place_image(L, el, s, path, 1, p, err);
-    if (strcmp(type, "barcode") == 0)
-        return place_barcode(L, el, s, path, 1, p, err);
     if (strcmp(type, "line") == 0)
     {
         double x1, y1, x2, y2, w;

@@ -144,6 +144,9 @@ pdf_font *pdf_font_resolve(pdf_fonts *fs, pdf_writer *w, const afp_font_ref *f);
 /* The CJK outline font for double-byte text ($AFP_CJK_FONT, else Debian's Droid Sans Fallback
  * or WenQuanYi), embedded like a carried font; NULL when none can be read (afp_convert_cid.c). */
 pdf_font *pdf_font_cjk(pdf_fonts *fs, pdf_writer *w, char *path, size_t pathlen);
+/* Reads a whole font file of at most 64 MB into afp_alloc memory (*len its size); NULL when it
+ * cannot be read or is empty or larger (afp_convert_fontsel.c). */
+uint8_t *pdf_font_file_read(const char *path, size_t *len);
 /* The first double-byte font no CJK font could be found for ("" if none). */
 const char *pdf_fontsel_cjk_missing(const pdf_fonts *fs);
 /* Options "font_map" and "raster_fonts" of afp_pdf_options_parse. */
@@ -372,8 +375,6 @@ void cv_obj_field(cv_obj *o, const afp_sf *sf);
 void cv_obj_free(cv_obj *o);
 /* Draws a collected object. res: the resource it came from (image cache), or NULL. */
 afp_status cv_obj_draw(cv_ctx *ctx, cv_obj *o, const cv_space *sp, const cv_iob *iob, cv_res *res);
-/* Resets the text environment (fonts, descriptors) for a new page or overlay. */
-void cv_text_reset(afp_text_ctx *t);
 /* afp_convert_goca.c: draws GOCA drawing orders (joined GAD data, segs mapping it to file
  * offsets) with the GDD's window into the object area; damaged orders fail with the offset. */
 afp_status cv_goca_draw(cv_ctx *ctx, const cv_area *a, const uint8_t *gdd, size_t gdd_len,

@@ -152,6 +152,19 @@ afp_reader_next(afp_reader *r, afp_sf *sf, afp_error *err)
     return 1;
 }
 
+/* The level of the innermost open Begin of category cat in stack[0..depth) (the categories of
+ * the open Begin fields, outermost first), or -1 when none is open: the level an End of that
+ * category closes, with every level above it. */
+int
+afp_sf_open_level(const uint8_t *stack, int depth, uint8_t cat)
+{
+    int k = depth - 1;
+
+    while (k >= 0 && stack[k] != cat)
+        k--;
+    return k;
+}
+
 /* Decodes an EBCDIC token name (CP500 letters, digits, national characters) into ASCII. */
 char *
 afp_token_name(const uint8_t *p, size_t n, char *out)

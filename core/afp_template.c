@@ -270,20 +270,7 @@ pop_path(vctx *c, size_t old)
 static const char *
 clip40(const char *s, char *out)
 {
-    size_t n = strlen(s), k = n;
-
-    if (k > 40)
-    {
-        k = 40;
-        while (k > 0 && ((unsigned char) s[k] & 0xC0) == 0x80)
-            k--;
-    }
-    memcpy(out, s, k);
-    if (k < n)
-        memcpy(out + k, "...", 4);
-    else
-        out[k] = '\0';
-    return out;
+    return afp_bind_clip(s, strlen(s), 40, out);     /* afp_bind.c */
 }
 
 /* Edit distance of two short strings (<= 32 bytes); 99 when longer. */

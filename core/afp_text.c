@@ -571,20 +571,12 @@ resource_category(uint8_t c)
 static void
 page_begin(afp_text_ctx *ctx)
 {
-    int i;
-
     ctx->pages++;
     if (!ctx->text_mode)
         return;
     if (ctx->pages > 1)
         afp_buf_putc(ctx->out, '\f');
-    for (i = 0; i < 256; i++)
-        ctx->fonts[i] = ctx->deffont;
-    ctx->page_ptd = ctx->obj_ptd = NULL;
-    ctx->page_ptd_len = ctx->obj_ptd_len = 0;
-    ctx->obj_fonts = 0;
-    ctx->ptx.len = 0;
-    ctx->nsegs = 0;
+    afp_text_env_reset(ctx);
     ctx->nruns = 0;
     ctx->text.len = 0;
     ctx->pgd_upi_x = ctx->pgd_upi_y = 0;
@@ -605,9 +597,28 @@ page_end(afp_text_ctx *ctx, afp_error *err)
     return AFP_OK;
 }
 
+/* ------------------------------------------------------------------ text environment
+ * (shared by the page walk here, included resources in afp_text_include.c and the PDF
+ * converter in afp_convert.c) */
+
+/* Resets the fonts, the descriptors and the pending text object for a new page or overlay. */
+void
+afp_text_env_reset(afp_text_ctx *ctx)
+{
+    int i;
+
+    for (i = 0; i < 256; i++)
+        ctx->fonts[i] = ctx->deffont;
+    ctx->page_ptd = ctx->obj_ptd = NULL;
+    ctx->page_ptd_len = ctx->obj_ptd_len = 0;
+    ctx->obj_fonts = 0;
+    ctx->ptx.len = 0;
+    ctx->nsegs = 0;
+}
+
 /* Forgets the descriptor and the fonts of the text object that ended (or is about to start). */
-static void
-end_text_object(afp_text_ctx *ctx)
+void
+afp_text_end_object(afp_text_ctx *ctx)
 {
     ctx->obj_ptd = NULL;
     ctx->obj_ptd_len = 0;
@@ -617,6 +628,78 @@ end_text_object(afp_text_ctx *ctx)
         ctx->obj_fonts = 0;
     }
 }
+
+/* Where an environment field applies, from the open Begin categories stack[0..depth): 1 in the
+ * AEG of a page or overlay (BAG X'C9'), 2 in the OEG (X'C7') of a text object (BPT X'9B'),
+ * 0 elsewhere (other objects' environments do not apply to the presentation text). */
+int
+afp_text_env_scope(const uint8_t *stack, int depth)
+{
+    return depth > 0 && stack[depth - 1] == 0xC9 ? 1
+         : (depth > 1 && stack[depth - 1] == 0xC7 && stack[depth - 2] == 0x9B) ? 2 : 0;
+}
+
+/* Before a font map (MCF, MDR) of a text object's OEG (scope 2): keeps the page's fonts once, as
+ * text-object fonts hold only until its EPT (afp_text_end_object restores them). */
+void
+afp_text_object_fonts(afp_text_ctx *ctx, int scope)
+{
+    if (scope == 2 && !ctx->obj_fonts)
+    {
+        memcpy(ctx->saved_fonts, ctx->fonts, sizeof(ctx->fonts));
+        ctx->obj_fonts = 1;
+    }
+}
+
+/* Records a PTD-1/PTD-2: the text object's (scope 2) or the page's / overlay's descriptor. */
+void
+afp_text_set_ptd(afp_text_ctx *ctx, const afp_sf *sf, int scope)
+{
+    if (scope == 2)
+    {
+        ctx->obj_ptd = sf->data;
+        ctx->obj_ptd_len = sf->data_len;
+        ctx->obj_ptd_id = sf->id;
+    }
+    else
+    {
+        ctx->page_ptd = sf->data;
+        ctx->page_ptd_len = sf->data_len;
+        ctx->page_ptd_id = sf->id;
+    }
+}
+
+/* Text extraction: applies a field of the environment in scope (afp_text_env_scope, not 0) —
+ * MCF-2, MCF-1 and MDR font maps, PTD-2 and PTD-1 descriptors, the AEG's PGD (units of include
+ * offsets). Other fields are ignored. */
+void
+afp_text_env_field(afp_text_ctx *ctx, const afp_sf *sf, int scope)
+{
+    switch (sf->id)
+    {
+        case 0xD3AB8A:     /* MCF-2 */
+        case 0xD3B18A:     /* MCF-1 */
+        case 0xD3ABC3:     /* MDR: data-object fonts (afp_text_include.c) */
+            afp_text_object_fonts(ctx, scope);
+            if (sf->id == 0xD3ABC3)
+                afp_text_map_mdr(ctx, sf);
+            else
+                afp_text_map_fonts(ctx, sf);
+            break;
+        case 0xD3B19B:     /* PTD-2 */
+        case 0xD3A69B:     /* PTD-1 */
+            afp_text_set_ptd(ctx, sf, scope);
+            break;
+        case 0xD3A6AF:     /* PGD: units of include offsets */
+            if (scope == 1)
+                afp_text_set_pgd(ctx, sf->data, sf->data_len);
+            break;
+        default:
+            break;
+    }
+}
+
+/* ------------------------------------------------------------------ the walk (pass 2), cont. */
 
 /* Pass 2: walks the fields, counting pages and (in text mode) extracting their text. */
 static afp_status
@@ -657,16 +740,14 @@ walk(afp_text_ctx *ctx, afp_error *err)
                 /* BPT: a new text object starts with the initial text conditions again */
                 if ((st = afp_ptoca_flush(ctx, err)) != AFP_OK)
                     return st;
-                end_text_object(ctx);
+                afp_text_end_object(ctx);
             }
             continue;
         }
         if (type == AFP_SF_END)
         {
-            int k = depth - 1;
+            int k = afp_sf_open_level(stack, depth, cat);
 
-            while (k >= 0 && stack[k] != cat)
-                k--;
             if (k < 0)
                 continue;      /* an End without its Begin: nothing to close */
             while (depth > k)
@@ -679,7 +760,7 @@ walk(afp_text_ctx *ctx, afp_error *err)
                 {
                     if ((st = afp_ptoca_flush(ctx, err)) != AFP_OK)
                         return st;
-                    end_text_object(ctx);
+                    afp_text_end_object(ctx);
                 }
                 if (depth == page_level)
                 {
@@ -705,50 +786,9 @@ walk(afp_text_ctx *ctx, afp_error *err)
         }
         /* Font maps and descriptors count in the page's AEG and in a text object's OEG; those
          * of other objects (graphics, bar codes) do not apply to the presentation text. */
-        scope = depth > 0 && stack[depth - 1] == 0xC9 ? 1
-              : (depth > 1 && stack[depth - 1] == 0xC7 && stack[depth - 2] == 0x9B) ? 2 : 0;
-        if (scope == 0)
-            continue;
-        switch (sf.id)
-        {
-            case 0xD3AB8A:     /* MCF-2 */
-            case 0xD3B18A:     /* MCF-1 */
-            case 0xD3ABC3:     /* MDR: data-object fonts (afp_text_include.c) */
-                if (scope == 2 && !ctx->obj_fonts)
-                {
-                    /* text-object fonts hold until its EPT */
-                    memcpy(ctx->saved_fonts, ctx->fonts, sizeof(ctx->fonts));
-                    ctx->obj_fonts = 1;
-                }
-                if (sf.id == 0xD3AB8A)
-                    parse_mcf2(ctx, sf.data, sf.data_len);
-                else if (sf.id == 0xD3B18A)
-                    parse_mcf1(ctx, sf.data, sf.data_len);
-                else
-                    afp_text_map_mdr(ctx, &sf);
-                break;
-            case 0xD3B19B:     /* PTD-2 */
-            case 0xD3A69B:     /* PTD-1 */
-                if (scope == 2)
-                {
-                    ctx->obj_ptd = sf.data;
-                    ctx->obj_ptd_len = sf.data_len;
-                    ctx->obj_ptd_id = sf.id;
-                }
-                else
-                {
-                    ctx->page_ptd = sf.data;
-                    ctx->page_ptd_len = sf.data_len;
-                    ctx->page_ptd_id = sf.id;
-                }
-                break;
-            case 0xD3A6AF:     /* PGD: units of include offsets */
-                if (scope == 1)
-                    afp_text_set_pgd(ctx, sf.data, sf.data_len);
-                break;
-            default:
-                break;
-        }
+        scope = afp_text_env_scope(stack, depth);
+        if (scope != 0)
+            afp_text_env_field(ctx, &sf, scope);
     }
     if (rc < 0)
         return err ? err->status : AFP_ERR_FORMAT;
@@ -790,21 +830,7 @@ afp_text_ctx_init(afp_text_ctx *ctx, const uint8_t *buf, size_t len, afp_buf *ou
 afp_status
 afp_extract_text(const uint8_t *buf, size_t len, afp_buf *out, afp_error *err)
 {
-    afp_text_ctx ctx;
-    afp_status st;
-    size_t start;
-
-    if (out == NULL || (buf == NULL && len > 0))
-        return afp_error_set(err, AFP_ERR_ARGUMENT, -1, NULL, "no input or output buffer given");
-    start = out->len;
-    afp_text_ctx_init(&ctx, buf, len, out, 1);
-    st = afp_text_collect_resources(&ctx, err);
-    if (st == AFP_OK)
-        st = walk(&ctx, err);
-    afp_text_ctx_free(&ctx);
-    if (st != AFP_OK)
-        out->len = start;
-    return st;
+    return afp_extract_text_opts(buf, len, NULL, out, err);
 }
 
 /* afp_extract_text with options: per-font code pages and the handling of characters a

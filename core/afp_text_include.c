@@ -41,15 +41,15 @@ typedef struct afp_text_res_index {
     size_t n, cap;
 } afp_text_res_index;
 
-/* State of the including space that an include replaces and restores. */
-typedef struct text_saved {
+/* State of the including space that an include replaces and restores (afp_text_int.h). */
+struct afp_text_saved {
     afp_font_ref fonts[256], saved_fonts[256];
     int obj_fonts;
     const uint8_t *page_ptd, *obj_ptd;
     size_t page_ptd_len, obj_ptd_len;
     uint32_t page_ptd_id, obj_ptd_id;
     double org_x, org_y, pgd_upi_x, pgd_upi_y;
-} text_saved;
+};
 
 /* Decodes an 8-byte token name into ASCII (X'FFFF…' → ""). */
 static void
@@ -153,51 +153,68 @@ afp_text_set_pgd(afp_text_ctx *ctx, const uint8_t *d, size_t n)
     ctx->pgd_upi_y = axis_upi(d[1], ((unsigned) d[4] << 8) | d[5]);
 }
 
+/* Reads the repeating group at *pos of MDR (X'D3ABC3') data d[0..n) into g and moves *pos past
+ * it; 0 when no well-formed group is left. Triplets: FQN X'DE' (data-object font name), FQN
+ * X'BE' of length 5 or X'24' (local ID), X'8B' data-object font descriptor (vertical size).
+ * Shared by text extraction (below) and the PDF converter (afp_convert.c). */
+int
+afp_mdr_next(const uint8_t *d, size_t n, size_t *pos, afp_mdr_group *g)
+{
+    size_t rgl, q = 2;
+
+    memset(g, 0, sizeof(*g));
+    g->lid = -1;
+    if (*pos + 2 > n)
+        return 0;
+    rgl = ((size_t) d[*pos] << 8) | d[*pos + 1];
+    if (rgl < 2 || rgl > n - *pos)
+        return 0;
+    while (q + 2 <= rgl)
+    {
+        const uint8_t *t = d + *pos + q;
+        size_t tl = t[0];
+
+        if (tl < 2 || q + tl > rgl)
+            break;
+        if (t[1] == 0x02 && tl > 4 && t[2] == 0xDE)
+        {
+            g->name = t + 4;
+            g->name_len = tl - 4;
+        }
+        else if (t[1] == 0x02 && tl == 5 && t[2] == 0xBE && g->lid < 0)
+            g->lid = t[4];
+        else if (t[1] == 0x24 && tl >= 4)
+            g->lid = t[3];
+        else if (t[1] == 0x8B && tl >= 6)
+        {
+            g->font = 1;
+            g->vfs = (t[4] << 8) | t[5];
+        }
+        q += tl;
+    }
+    *pos += rgl;
+    return 1;
+}
+
 /* MDR (X'D3ABC3') in an AEG or a text object's OEG: a repeating group with a data-object font
  * descriptor (X'8B') maps its local ID (X'24', or an FQN X'BE' of length 5) to a data-object
  * font (TrueType/OpenType), whose text is UTF-16BE. Other groups are ignored. */
 void
 afp_text_map_mdr(afp_text_ctx *ctx, const afp_sf *sf)
 {
-    const uint8_t *d = sf->data;
-    size_t n = sf->data_len, pos = 0;
+    afp_mdr_group g;
+    size_t pos = 0;
 
-    while (pos + 2 <= n)
-    {
-        size_t rgl = ((size_t) d[pos] << 8) | d[pos + 1], q = 2;
-        int lid = -1, vfs = 0, font = 0;
-
-        if (rgl < 2 || rgl > n - pos)
-            break;
-        while (q + 2 <= rgl)
+    while (afp_mdr_next(sf->data, sf->data_len, &pos, &g))
+        if (g.font && g.lid >= 0)
         {
-            const uint8_t *t = d + pos + q;
-            size_t tl = t[0];
-
-            if (tl < 2 || q + tl > rgl)
-                break;
-            if (t[1] == 0x02 && tl == 5 && t[2] == 0xBE && lid < 0)
-                lid = t[4];
-            else if (t[1] == 0x24 && tl >= 4)
-                lid = t[3];
-            else if (t[1] == 0x8B && tl >= 6)
-            {
-                font = 1;
-                vfs = (t[4] << 8) | t[5];
-            }
-            q += tl;
-        }
-        if (font && lid >= 0)
-        {
-            afp_font_ref *f = &ctx->fonts[lid];
+            afp_font_ref *f = &ctx->fonts[g.lid];
 
             *f = ctx->deffont;
             f->dbcs = 1;
-            f->fds_size20 = vfs > 0 ? vfs : 200;
+            f->fds_size20 = g.vfs > 0 ? g.vfs : 200;
             f->size10 = f->fds_size20 / 2;
         }
-        pos += rgl;
-    }
 }
 
 /* Text units per inch of the descriptor the pending text object uses (as afp_ptoca.c). */
@@ -232,19 +249,6 @@ flush_at_origin(afp_text_ctx *ctx, afp_error *err)
             ctx->runs[k].y += dy;
         }
     return st;
-}
-
-/* Forgets the descriptor and the fonts of a text object of the resource (at its BPT/EPT). */
-static void
-end_object(afp_text_ctx *ctx)
-{
-    ctx->obj_ptd = NULL;
-    ctx->obj_ptd_len = 0;
-    if (ctx->obj_fonts)
-    {
-        memcpy(ctx->fonts, ctx->saved_fonts, sizeof(ctx->fonts));
-        ctx->obj_fonts = 0;
-    }
 }
 
 /* Walks the fields of a resource from its Begin field at res->start to its End: text objects,
@@ -283,16 +287,14 @@ walk_resource(afp_text_ctx *ctx, const text_res *res, afp_error *err)
             {
                 if ((st = flush_at_origin(ctx, err)) != AFP_OK)
                     return st;
-                end_object(ctx);
+                afp_text_end_object(ctx);   /* afp_text.c */
             }
             continue;
         }
         if (type == AFP_SF_END)
         {
-            int k = depth - 1;
+            int k = afp_sf_open_level(stack, depth, cat);
 
-            while (k >= 0 && stack[k] != cat)
-                k--;
             if (k < 0)
                 continue;
             while (depth > k)
@@ -300,7 +302,7 @@ walk_resource(afp_text_ctx *ctx, const text_res *res, afp_error *err)
                 {
                     if ((st = flush_at_origin(ctx, err)) != AFP_OK)
                         return st;
-                    end_object(ctx);
+                    afp_text_end_object(ctx);   /* afp_text.c */
                 }
             if (depth == 0)
                 break;          /* the resource's End */
@@ -319,39 +321,9 @@ walk_resource(afp_text_ctx *ctx, const text_res *res, afp_error *err)
                 return st;
             continue;
         }
-        scope = stack[depth - 1] == 0xC9 ? 1
-              : (depth > 1 && stack[depth - 1] == 0xC7 && stack[depth - 2] == 0x9B) ? 2 : 0;
-        if (scope == 0)
-            continue;
-        if (sf.id == 0xD3AB8A || sf.id == 0xD3B18A || sf.id == 0xD3ABC3)
-        {
-            if (scope == 2 && !ctx->obj_fonts)
-            {
-                memcpy(ctx->saved_fonts, ctx->fonts, sizeof(ctx->fonts));
-                ctx->obj_fonts = 1;
-            }
-            if (sf.id == 0xD3ABC3)
-                afp_text_map_mdr(ctx, &sf);
-            else
-                afp_text_map_fonts(ctx, &sf);
-        }
-        else if (sf.id == 0xD3B19B || sf.id == 0xD3A69B)
-        {
-            if (scope == 2)
-            {
-                ctx->obj_ptd = sf.data;
-                ctx->obj_ptd_len = sf.data_len;
-                ctx->obj_ptd_id = sf.id;
-            }
-            else
-            {
-                ctx->page_ptd = sf.data;
-                ctx->page_ptd_len = sf.data_len;
-                ctx->page_ptd_id = sf.id;
-            }
-        }
-        else if (sf.id == 0xD3A6AF && scope == 1)
-            afp_text_set_pgd(ctx, sf.data, sf.data_len);
+        scope = afp_text_env_scope(stack, depth);   /* afp_text.c */
+        if (scope != 0)
+            afp_text_env_field(ctx, &sf, scope);
     }
     if (rc < 0)
         return err ? err->status : AFP_ERR_FORMAT;
@@ -369,7 +341,7 @@ s24(const uint8_t *p)
 
 /* Saves or restores (restore != 0) the environment of the including space. */
 static void
-swap_state(afp_text_ctx *ctx, text_saved *s, int restore)
+swap_state(afp_text_ctx *ctx, afp_text_saved *s, int restore)
 {
 #define TEXT_SWAP(field) do { if (restore) memcpy(&ctx->field, &s->field, sizeof(s->field)); \
                               else memcpy(&s->field, &ctx->field, sizeof(s->field)); } while (0)
@@ -389,6 +361,25 @@ swap_state(afp_text_ctx *ctx, text_saved *s, int restore)
 #undef TEXT_SWAP
 }
 
+/* Saves the text environment of the including space (fonts, descriptors, include origin, PGD
+ * units) into a new afp_text_saved; also used by the PDF converter around an overlay. */
+afp_text_saved *
+afp_text_env_save(afp_text_ctx *ctx)
+{
+    afp_text_saved *s = afp_alloc(sizeof(*s));
+
+    swap_state(ctx, s, 0);
+    return s;
+}
+
+/* Restores a text environment saved by afp_text_env_save and frees it. */
+void
+afp_text_env_restore(afp_text_ctx *ctx, afp_text_saved *s)
+{
+    swap_state(ctx, s, 1);
+    afp_free(s);
+}
+
 /* IPO (X'D3AFD8') or IPS (X'D3AF5F') in a page or an included resource: decodes the text of the
  * named overlay / page segment at the include's offset. */
 afp_status
@@ -398,7 +389,7 @@ afp_text_include(afp_text_ctx *ctx, const afp_sf *sf, afp_error *err)
     const char *what = overlay ? "overlay" : "page segment";
     char name[9];
     text_res *res;
-    text_saved *saved;
+    afp_text_saved *saved;
     double ux, uy;
     afp_status st;
 
@@ -429,8 +420,7 @@ afp_text_include(afp_text_ctx *ctx, const afp_sf *sf, afp_error *err)
         return afp_error_set(err, AFP_ERR_LIMIT, sf->offset, afp_sf_abbr(sf->id),
                              "includes of overlays and page segments nested deeper than %d "
                              "levels", TEXT_MAX_INCLUDE);
-    saved = afp_alloc(sizeof(*saved));
-    swap_state(ctx, saved, 0);
+    saved = afp_text_env_save(ctx);
     ux = ctx->pgd_upi_x > 0 ? ctx->pgd_upi_x : 1440;
     uy = ctx->pgd_upi_y > 0 ? ctx->pgd_upi_y : 1440;
     ctx->org_x += s24(sf->data + 8) / ux;
@@ -454,7 +444,6 @@ afp_text_include(afp_text_ctx *ctx, const afp_sf *sf, afp_error *err)
     st = walk_resource(ctx, res, err);
     ctx->inc_depth--;
     res->busy = 0;
-    swap_state(ctx, saved, 1);
-    afp_free(saved);
+    afp_text_env_restore(ctx, saved);
     return st;
 }

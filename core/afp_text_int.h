@@ -142,6 +142,20 @@ afp_status afp_text_collect_resources(afp_text_ctx *ctx, afp_error *err);
 uint32_t afp_gcgid_unicode(const uint8_t *gcgid);
 /* Applies an MCF-2 (X'D3AB8A') or MCF-1 (X'D3B18A') to ctx->fonts. */
 void afp_text_map_fonts(afp_text_ctx *ctx, const afp_sf *sf);
+/* Text environment, shared by text extraction (afp_text.c, afp_text_include.c) and the PDF
+ * converter: resets fonts, descriptors and pending text for a new page or overlay. */
+void afp_text_env_reset(afp_text_ctx *ctx);
+/* Forgets the descriptor and the fonts of the text object that ended (BPT/EPT). */
+void afp_text_end_object(afp_text_ctx *ctx);
+/* Scope of an environment field from the open Begin categories stack[0..depth): 1 the AEG of
+ * a page or overlay, 2 the OEG of a text object, 0 elsewhere. */
+int afp_text_env_scope(const uint8_t *stack, int depth);
+/* Before a font map in scope 2: keeps the page's fonts (restored by afp_text_end_object). */
+void afp_text_object_fonts(afp_text_ctx *ctx, int scope);
+/* Records a PTD as the text object's (scope 2) or the page's / overlay's descriptor. */
+void afp_text_set_ptd(afp_text_ctx *ctx, const afp_sf *sf, int scope);
+/* Text extraction: applies MCF-2/MCF-1/MDR, PTD-2/PTD-1 and (scope 1) PGD fields in scope. */
+void afp_text_env_field(afp_text_ctx *ctx, const afp_sf *sf, int scope);
 
 /* afp_text_include.c */
 /* IPO or IPS: decodes the included overlay's / page segment's text at the include's offset. */
@@ -150,8 +164,26 @@ afp_status afp_text_include(afp_text_ctx *ctx, const afp_sf *sf, afp_error *err)
 void afp_text_set_pgd(afp_text_ctx *ctx, const uint8_t *d, size_t n);
 /* Releases the resource index. */
 void afp_text_include_free(afp_text_ctx *ctx);
+/* The text environment of an including space (fonts, descriptors, include origin, PGD units),
+ * saved around an include (here and by the PDF converter around an overlay). */
+typedef struct afp_text_saved afp_text_saved;
+/* Saves the environment into a new afp_text_saved. */
+afp_text_saved *afp_text_env_save(afp_text_ctx *ctx);
+/* Restores a saved environment and frees it. */
+void afp_text_env_restore(afp_text_ctx *ctx, afp_text_saved *s);
 /* MDR: maps local IDs of data-object fonts (UTF-16BE text) in ctx->fonts. */
 void afp_text_map_mdr(afp_text_ctx *ctx, const afp_sf *sf);
+/* One repeating group of an MDR (X'D3ABC3'), as the text interpreter needs it. */
+typedef struct afp_mdr_group {
+    int lid;                        /* font local ID (X'24' or FQN X'BE'), -1 if none */
+    int font;                       /* has a data-object font descriptor (X'8B') */
+    int vfs;                        /* its vertical font size, 1/20 pt (0: not given) */
+    const uint8_t *name;            /* FQN X'DE' data-object font name, NULL if none */
+    size_t name_len;
+} afp_mdr_group;
+/* Reads the MDR repeating group at *pos of d[0..n) into g and moves *pos past it; 0 when no
+ * well-formed group is left. */
+int afp_mdr_next(const uint8_t *d, size_t n, size_t *pos, afp_mdr_group *g);
 
 /* afp_ptoca.c */
 void afp_ptoca_append(afp_text_ctx *ctx, const afp_sf *sf);

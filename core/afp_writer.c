@@ -154,6 +154,39 @@ afp_write_page_descriptors(afp_writer *w, uint32_t xsize, uint32_t ysize)
     afp_buf_free(&b);
 }
 
+/* Writes the OBD (object area of xsize x ysize in 1440ths of an inch, unit base 10 inches) and
+ * the OBP that places the area and its content unrotated at (x, y) on the page: the start of
+ * the object environment group of a generated image (afp_ioca.c) or bar code (afp_bcoca.c). */
+void
+afp_write_object_area(afp_writer *w, int32_t x, int32_t y, uint32_t xsize, uint32_t ysize)
+{
+    afp_buf b;
+
+    afp_buf_init(&b);
+    afp_buf_putc(&b, 3);                                    /* Descriptor Position, ID 1 */
+    afp_buf_putc(&b, 0x43);
+    afp_buf_putc(&b, 1);
+    afp_triplet_units(&b, 14400, 14400);
+    afp_triplet_area_size(&b, xsize, ysize);
+    afp_write_sf(w, 0xD3A66B, b.data, b.len);               /* OBD */
+
+    b.len = 0;
+    afp_buf_putc(&b, 1);                                    /* OAPosID */
+    afp_buf_putc(&b, 23);                                   /* RGLength (1 byte) */
+    afp_buf_put24(&b, (uint32_t) x & 0xFFFFFFu);            /* XoaOset, YoaOset */
+    afp_buf_put24(&b, (uint32_t) y & 0xFFFFFFu);
+    afp_buf_put16(&b, 0x0000);                              /* XoaOrent 0 degrees */
+    afp_buf_put16(&b, 0x2D00);                              /* YoaOrent 90 degrees */
+    afp_buf_putc(&b, 0);
+    afp_buf_put24(&b, 0);                                   /* XocaOset */
+    afp_buf_put24(&b, 0);                                   /* YocaOset */
+    afp_buf_put16(&b, 0x0000);                              /* XocaOrent */
+    afp_buf_put16(&b, 0x2D00);                              /* YocaOrent */
+    afp_buf_putc(&b, 0x01);                                 /* RefCSys: page, standard origin */
+    afp_write_sf(w, 0xD3AC6B, b.data, b.len);               /* OBP */
+    afp_buf_free(&b);
+}
+
 /* Writes a Begin field (name + optional triplets) and remembers it for afp_write_end. */
 void
 afp_write_begin(afp_writer *w, uint32_t id, const char *name, const uint8_t *triplets, size_t tlen)

@@ -13,12 +13,12 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$here/core/afp_codepage_tables.c}
+gen=gen_codepages.sh
+. "$here/tools/gen_lib.sh"
 
 # CCSID numbers, in the order of the generated arrays. The codepages[] table in
 # core/afp_codepage.c names each row: keep both lists in the same order.
 pages="500 37 273 277 278 280 284 285 297 871 1140 1141 1142 1143 1144 1145 1146 1147 1148 1149 1047 1026 875"
-
-command -v iconv >/dev/null || { echo "gen_codepages.sh: iconv not found" >&2; exit 1; }
 
 # byte_hex N — prints the 32-bit code point (8 hex digits) for byte N of IBM$cs, or 0000FFFD.
 byte_hex() {
@@ -39,17 +39,14 @@ page_hex() {
     fi
 }
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-iconv -l | sed 's/[, ]\{1,\}/\n/g' > "$tmp/names"
+gen_setup
 n=0
 for p in $pages; do
     cs=$(printf %03d "$p")
-    grep -qx "IBM$cs//" "$tmp/names" || { echo "gen_codepages.sh: iconv lacks IBM$cs" >&2; exit 1; }
+    gen_require_charset "IBM$cs"
     page_hex > "$tmp/$p.hex"
-    [ "$(wc -l < "$tmp/$p.hex")" -eq 256 ] || { echo "gen_codepages.sh: bad table for $p" >&2; exit 1; }
-    if grep -qv '^0000' "$tmp/$p.hex"; then echo "gen_codepages.sh: IBM$cs maps beyond the BMP" >&2; exit 1; fi
+    [ "$(wc -l < "$tmp/$p.hex")" -eq 256 ] || gen_die "bad table for $p"
+    if grep -qv '^0000' "$tmp/$p.hex"; then gen_die "IBM$cs maps beyond the BMP"; fi
     n=$((n + 1))
 done
 
@@ -73,9 +70,7 @@ done
     echo "const size_t afp_cp_gen_count = $n;"
     echo
     printf "const int afp_cp_gen_number[%d] = {" "$n"
-    sep=""
-    for p in $pages; do printf "%s%d" "$sep" "$p"; sep=", "; done
-    echo "};"
+    gen_c_list %d $pages
     echo
     echo "const uint16_t afp_cp_gen_to_unicode[$n][256] = {"
     for p in $pages; do
@@ -104,9 +99,7 @@ done
     echo "};"
     echo
     printf "const uint16_t afp_cp_gen_order_count[%d] = {" "$n"
-    sep=""
-    for c in $counts; do printf "%s%d" "$sep" "$c"; sep=", "; done
-    echo "};"
+    gen_c_list %d $counts
 } > "$tmp/out.c"
 mv "$tmp/out.c" "$out"
 

@@ -22,15 +22,15 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$here/core/afp_dbcs_tables.c}
+gen=gen_dbcs.sh
+. "$here/tools/gen_lib.sh"
 
 # name:mode:base — mode e = EBCDIC (SO/SI), a = ASCII-based mixed. Order = row numbers used by
 # the dbcs_pages[] table of core/afp_dbcs.c: keep both in the same order.
 tables="IBM939:e: IBM1399:e:IBM939 IBM933:e: IBM1364:e:IBM933 IBM935:e: IBM1388:e: IBM937:e: IBM1371:e:IBM937 CP950:a: CP936:a: IBM943:a: CP949:a:"
 
-command -v iconv >/dev/null || { echo "gen_dbcs.sh: iconv not found" >&2; exit 1; }
 cc=${CC:-cc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+gen_setup
 
 cat > "$tmp/dump.c" <<'EOF'
 /* Prints "code unicode" (hex) for every defined code of an iconv character set; or, given a
@@ -147,15 +147,16 @@ int main(int argc, char **argv)
     return 0;
 }
 EOF
-"$cc" -O2 -o "$tmp/dump" "$tmp/dump.c" || { echo "gen_dbcs.sh: cannot compile the iconv helper" >&2; exit 1; }
+"$cc" -O2 -o "$tmp/dump" "$tmp/dump.c" || gen_die "cannot compile the iconv helper"
 
-iconv -l | sed 's/[, ]\{1,\}/\n/g' > "$tmp/names"
 n=0
+names=""
 for spec in $tables; do
     IFS=: read -r cs mode base <<< "$spec"
-    grep -qx "$cs//" "$tmp/names" || { echo "gen_dbcs.sh: iconv lacks $cs" >&2; exit 1; }
+    names="$names $cs"
+    gen_require_charset "$cs"
     "$tmp/dump" "$cs" "$mode" > "$tmp/$cs.map"
-    [ "$(wc -l < "$tmp/$cs.map")" -gt 5000 ] || { echo "gen_dbcs.sh: too few codes in $cs" >&2; exit 1; }
+    [ "$(wc -l < "$tmp/$cs.map")" -gt 5000 ] || gen_die "too few codes in $cs"
     n=$((n + 1))
 done
 
@@ -176,20 +177,18 @@ done
     echo "const size_t afp_dbcs_gen_count = $n;"
     echo
     printf "const char *const afp_dbcs_gen_name[%d] = {" "$n"
-    sep=""
-    for spec in $tables; do printf '%s"%s"' "$sep" "${spec%%:*}"; sep=", "; done
-    echo "};"
+    gen_c_list '"%s"' $names
     echo
     echo "/* row of the base table, -1 none */"
     printf "const int afp_dbcs_gen_base[%d] = {" "$n"
-    sep=""
+    rows=""
     for spec in $tables; do
         IFS=: read -r cs mode base <<< "$spec"
         row=-1; k=0
         for s2 in $tables; do [ "${s2%%:*}" = "$base" ] && row=$k; k=$((k + 1)); done
-        printf '%s%d' "$sep" "$row"; sep=", "
+        rows="$rows $row"
     done
-    echo "};"
+    gen_c_list %d $rows
     echo
     for spec in $tables; do
         IFS=: read -r cs mode base <<< "$spec"
@@ -201,9 +200,7 @@ done
         echo
     done
     printf "const char *const afp_dbcs_gen_data[%d] = {" "$n"
-    sep=""
-    for spec in $tables; do printf '%sdata_%s' "$sep" "${spec%%:*}"; sep=", "; done
-    echo "};"
+    gen_c_list 'data_%s' $names
 } > "$tmp/out.c"
 mv "$tmp/out.c" "$out"
 

@@ -114,31 +114,42 @@ afp_jsonb_number(const JsonbValue *v, const char *path)
     return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
 }
 
+/* Steps an iterator over the members of a jsonb object (without descending into values):
+ * returns true with the next member's key and value, false after the last one. */
+static bool
+afp_jsonb_next_member(JsonbIterator **it, JsonbValue *key, JsonbValue *v)
+{
+    JsonbIteratorToken tok;
+
+    while ((tok = JsonbIteratorNext(it, v, true)) != WJB_DONE)
+    {
+        if (tok == WJB_KEY)
+            *key = *v;
+        else if (tok == WJB_VALUE)
+            return true;
+    }
+    return false;
+}
+
 /* Reads an index object: every value must be a string. */
 static void
 afp_compose_index(JsonbContainer *obj, const char *path, afp_compose_doc *doc)
 {
     JsonbIterator *it = JsonbIteratorInit(obj);
     JsonbValue key = {0}, v;
-    JsonbIteratorToken tok;
     afp_index_pair *pairs;
     size_t n = 0;
 
     pairs = palloc0(sizeof(afp_index_pair) * (JsonContainerSize(obj) + 1));
-    while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+    while (afp_jsonb_next_member(&it, &key, &v))
     {
-        if (tok == WJB_KEY)
-            key = v;
-        else if (tok == WJB_VALUE)
-        {
-            char *kpath = afp_jsonb_path_key(path, &key);
+        char *kpath = afp_jsonb_path_key(path, &key);
 
-            if (key.val.string.len == 0)
-                afp_jsonb_fail(path, "has an empty key (index names must not be empty)", NULL);
-            pairs[n].name = afp_pg_utf8_from_server(key.val.string.val, key.val.string.len, NULL);
-            pairs[n].value = afp_jsonb_utf8(&v, kpath, NULL);
-            n++;
-        }
+        if (key.val.string.len == 0)
+            afp_jsonb_fail(path, "has an empty key (index names must not be empty)", NULL);
+        pairs[n].name = afp_pg_utf8_from_server(key.val.string.val, key.val.string.len, NULL);
+        pairs[n].value = afp_jsonb_utf8(&v, kpath, NULL);
+        n++;
     }
     doc->index = pairs;
     doc->index_count = n;
@@ -150,25 +161,16 @@ afp_compose_doc_from(const JsonbValue *elem, const char *path, afp_compose_doc *
 {
     JsonbIterator *it;
     JsonbValue key = {0}, v;
-    JsonbIteratorToken tok;
     bool have_text = false;
 
     if (!afp_jsonb_is_object(elem))
         afp_jsonb_fail(path, "an object with keys name, index, text", elem);
     memset(doc, 0, sizeof(*doc));
     it = JsonbIteratorInit(elem->val.binary.data);
-    while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+    while (afp_jsonb_next_member(&it, &key, &v))
     {
-        char *kpath;
+        char *kpath = afp_jsonb_path_key(path, &key);
 
-        if (tok == WJB_KEY)
-        {
-            key = v;
-            continue;
-        }
-        if (tok != WJB_VALUE)
-            continue;
-        kpath = afp_jsonb_path_key(path, &key);
         if (afp_jsonb_key_is(&key, "text"))
         {
             doc->text = afp_jsonb_utf8(&v, kpath, &doc->text_len);
@@ -262,7 +264,6 @@ afp_compose_opts_from_jsonb(Jsonb *options, afp_compose_opts *opts)
 {
     JsonbIterator *it;
     JsonbValue key = {0}, v;
-    JsonbIteratorToken tok;
 
     memset(opts, 0, sizeof(*opts));
     opts->page_width_in = AFP_DEFAULT_PAGE_WIDTH_IN;
@@ -283,18 +284,10 @@ afp_compose_opts_from_jsonb(Jsonb *options, afp_compose_opts *opts)
         afp_jsonb_fail("options", "an object", &whole);
     }
     it = JsonbIteratorInit(&options->root);
-    while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+    while (afp_jsonb_next_member(&it, &key, &v))
     {
-        char *kpath;
+        char *kpath = afp_jsonb_path_key("options", &key);
 
-        if (tok == WJB_KEY)
-        {
-            key = v;
-            continue;
-        }
-        if (tok != WJB_VALUE)
-            continue;
-        kpath = afp_jsonb_path_key("options", &key);
         /* ranges as the core accepts them (it also checks that the margins leave room and that
          * the size is one of the IBM core font sizes); checked here to name the jsonb path */
         if (afp_jsonb_key_is(&key, "page_width_in"))

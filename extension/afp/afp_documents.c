@@ -19,27 +19,15 @@
 
 PG_FUNCTION_INFO_V1(pg_afp_documents);
 
-/* Builds the jsonb object {name: value, ...} of a document's index pairs. */
-static Datum
-afp_documents_index(const afp_document *doc)
+/* Builds the jsonb object {name: value, ...} of a document's index pairs ({} for NULL); also
+ * the index column of afp_split (afp_split.c). */
+Datum
+afp_pg_document_index(const afp_document *doc)
 {
     afp_buf json;
-    size_t i;
 
     afp_buf_init(&json);
-    afp_buf_putc(&json, '{');
-    for (i = 0; i < doc->index_count; i++)
-    {
-        const char *name = doc->index[i].name ? doc->index[i].name : "";
-        const char *value = doc->index[i].value ? doc->index[i].value : "";
-
-        if (i > 0)
-            afp_buf_printf(&json, ", ");
-        afp_buf_json_string(&json, name, strlen(name));
-        afp_buf_printf(&json, ": ");
-        afp_buf_json_string(&json, value, strlen(value));
-    }
-    afp_buf_putc(&json, '}');
+    afp_document_index_json(doc, &json);       /* core/afp_documents.c */
     return afp_pg_jsonb_from_utf8((const char *) json.data, json.len);
 }
 
@@ -84,7 +72,7 @@ pg_afp_documents(PG_FUNCTION_ARGS)
             nulls[1] = true;
         values[2] = afp_documents_int(doc->first_page, "first_page");
         values[3] = afp_documents_int(doc->page_count, "page_count");
-        values[4] = afp_documents_index(doc);
+        values[4] = afp_pg_document_index(doc);
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
     afp_document_list_free(&docs);

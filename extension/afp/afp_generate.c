@@ -17,6 +17,7 @@
 #include "afp_pg.h"
 #include "afp_gen.h"
 #include "afp_pg_json.h"
+#include "afp_pg_gen.h"
 
 PG_FUNCTION_INFO_V1(pg_afp_generate);
 PG_FUNCTION_INFO_V1(pg_afp_template_validate);
@@ -30,16 +31,14 @@ typedef struct pg_res {
     bytea *content;
 } pg_res;
 
-typedef struct pg_res_cache {
-    MemoryContext cxt;
-    List *items;
-} pg_res_cache;
-
-/* Resource provider: SELECT content FROM afp.resources (highest version of name and type). */
-static int
-pg_resource(void *ctx, const char *type, const char *name, const uint8_t **data, size_t *len)
+/* Resource provider of the generator (afp_resource_fn; ctx is an afp_pg_res_cache): SELECT
+ * content FROM afp.resources (highest version of name and type), copied into the cache's
+ * context once per name. It opens its own SPI connection, so it may run inside a caller's SPI
+ * connection without disturbing its SPI_tuptable (afp_generate_lo.c). */
+int
+afp_pg_resource(void *ctx, const char *type, const char *name, const uint8_t **data, size_t *len)
 {
-    pg_res_cache *c = ctx;
+    afp_pg_res_cache *c = ctx;
     ListCell *lc;
     Oid argtypes[2] = {TEXTOID, TEXTOID};
     Datum args[2];
@@ -86,9 +85,10 @@ pg_resource(void *ctx, const char *type, const char *name, const uint8_t **data,
     return found;
 }
 
-/* Raises the first template problem, if any, as 22023 with its path. */
-static void
-check_template(const afp_json *tmpl)
+/* Raises the first template problem, if any, as 22023 with its path (and a detail counting
+ * the others); also used by afp_generate_batch_lo (afp_generate_lo.c). */
+void
+afp_pg_check_template(const afp_json *tmpl)
 {
     afp_path_issue_list issues = {0};
 
@@ -119,16 +119,16 @@ pg_afp_generate(PG_FUNCTION_ARGS)
 {
     afp_json *tmpl = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(0), "template");
     afp_json *data = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(1), "data");
-    pg_res_cache cache = {CurrentMemoryContext, NIL};
+    afp_pg_res_cache cache = {CurrentMemoryContext, NIL};
     afp_generator *g;
     afp_buf out;
     afp_error err;
     size_t i, n = data->type == AFP_JSON_ARRAY ? data->count : 1;
 
-    check_template(tmpl);
+    afp_pg_check_template(tmpl);
     afp_buf_init(&out);
     afp_error_clear(&err);
-    afp_pg_check(afp_generator_begin(&g, tmpl, pg_resource, &cache, &out, &err), &err);
+    afp_pg_check(afp_generator_begin(&g, tmpl, afp_pg_resource, &cache, &out, &err), &err);
     for (i = 0; i < n; i++)
     {
         const afp_json *doc = data->type == AFP_JSON_ARRAY ? data->items[i] : data;
@@ -178,7 +178,7 @@ typedef struct batch_state {
     afp_json *tmpl;
     afp_generator *g;
     afp_buf out;
-    pg_res_cache cache;
+    afp_pg_res_cache cache;
     int64 rows;
 } batch_state;
 
@@ -208,9 +208,9 @@ pg_afp_generate_batch_step(PG_FUNCTION_ARGS)
         st->cxt = aggcxt;
         st->cache.cxt = aggcxt;
         st->tmpl = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(1), "template");
-        check_template(st->tmpl);
+        afp_pg_check_template(st->tmpl);
         afp_buf_init(&st->out);
-        afp_pg_check(afp_generator_begin(&st->g, st->tmpl, pg_resource, &st->cache, &st->out, &err), &err);
+        afp_pg_check(afp_generator_begin(&st->g, st->tmpl, afp_pg_resource, &st->cache, &st->out, &err), &err);
     }
     else
         st = (batch_state *) PG_GETARG_POINTER(0);

@@ -19,6 +19,7 @@
 #include "afp_pg.h"
 #include "afp_gen.h"
 #include "afp_pg_json.h"
+#include "afp_pg_gen.h"
 
 PG_FUNCTION_INFO_V1(pg_afp_generate_batch_lo);
 
@@ -46,56 +47,6 @@ flush_to_lo(int32 fd, afp_buf *out)
     out->len = 0;
 }
 
-/* Resource provider for the batch: the highest version in afp.resources (kept for the call). */
-static int
-lo_resource(void *ctx, const char *type, const char *name, const uint8_t **data, size_t *len)
-{
-    List **cache = ctx;
-    ListCell *lc;
-    Oid argtypes[2] = {TEXTOID, TEXTOID};
-    Datum args[2];
-    int found = 0;
-
-    foreach(lc, *cache)
-    {
-        bytea **e = lfirst(lc);     /* e[0] = "type:name" as bytea, e[1] = content */
-
-        if (VARSIZE_ANY_EXHDR(e[0]) == strlen(type) + 1 + strlen(name) &&
-            strncmp(VARDATA_ANY(e[0]), type, strlen(type)) == 0 &&
-            strncmp(VARDATA_ANY(e[0]) + strlen(type) + 1, name, strlen(name)) == 0)
-        {
-            *data = (const uint8_t *) VARDATA_ANY(e[1]);
-            *len = VARSIZE_ANY_EXHDR(e[1]);
-            return 1;
-        }
-    }
-    args[0] = CStringGetTextDatum(name);
-    args[1] = CStringGetTextDatum(type);
-    if (SPI_execute_with_args("SELECT content FROM afp.resources WHERE name = $1 AND type = $2 "
-                              "ORDER BY version DESC LIMIT 1", 2, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
-        SPI_processed == 1)
-    {
-        bool isnull;
-        Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-        if (!isnull)
-        {
-            MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-            bytea **e = palloc(2 * sizeof(bytea *));
-            char *key = psprintf("%s:%s", type, name);
-
-            e[0] = (bytea *) cstring_to_text(key);
-            e[1] = DatumGetByteaPCopy(d);
-            *cache = lappend(*cache, e);
-            MemoryContextSwitchTo(old);
-            *data = (const uint8_t *) VARDATA_ANY(e[1]);
-            *len = VARSIZE_ANY_EXHDR(e[1]);
-            found = 1;
-        }
-    }
-    return found;
-}
-
 /* SQL: afp_generate_batch_lo(template jsonb, query text) RETURNS oid. The query's first column
  * must be jsonb: one document per row, in the query's order. */
 Datum
@@ -104,8 +55,7 @@ pg_afp_generate_batch_lo(PG_FUNCTION_ARGS)
     char *query = text_to_cstring(PG_GETARG_TEXT_PP(1));
     MemoryContext callcxt = CurrentMemoryContext, rowcxt, old;
     afp_json *tmpl = afp_pg_jsonb_to_core(PG_GETARG_JSONB_P(0), "template");
-    afp_path_issue_list issues = {0};
-    List *cache = NIL;
+    afp_pg_res_cache cache = {callcxt, NIL};   /* resources, kept for the call */
     afp_generator *g;
     afp_buf out;
     afp_error err;
@@ -114,10 +64,7 @@ pg_afp_generate_batch_lo(PG_FUNCTION_ARGS)
     Oid loid;
     int64 rows = 0;
 
-    afp_template_validate(tmpl, &issues);
-    if (issues.count > 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("afp: template: %s: %s", issues.items[0].path, issues.items[0].message)));
+    afp_pg_check_template(tmpl);                /* afp_generate.c */
     loid = DatumGetObjectId(DirectFunctionCall1(be_lo_create, ObjectIdGetDatum(InvalidOid)));
     lo = DatumGetInt32(DirectFunctionCall2(be_lo_open, ObjectIdGetDatum(loid), Int32GetDatum(INV_WRITE)));
     afp_buf_init(&out);
@@ -125,7 +72,7 @@ pg_afp_generate_batch_lo(PG_FUNCTION_ARGS)
     if (SPI_connect() != SPI_OK_CONNECT)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("afp: SPI_connect failed")));
     old = MemoryContextSwitchTo(callcxt);
-    afp_pg_check(afp_generator_begin(&g, tmpl, lo_resource, &cache, &out, &err), &err);
+    afp_pg_check(afp_generator_begin(&g, tmpl, afp_pg_resource, &cache, &out, &err), &err);
     MemoryContextSwitchTo(old);
     portal = SPI_cursor_open_with_args(NULL, query, 0, NULL, NULL, NULL, true, 0);
     if (portal->tupDesc == NULL || portal->tupDesc->natts < 1 ||

@@ -35,4 +35,8 @@ extern char *afp_pg_utf8_from_server(const char *s, size_t len, size_t *out_len)
 /* Rejects an empty bytea argument with an ERROR naming the function. */
 extern void afp_pg_require_input(const char *func, size_t len);
 
+/* The jsonb object {name: value, ...} of a document's TLE index ({} for NULL) — the index
+ * column of afp_documents and afp_split (afp_documents.c). */
+extern Datum afp_pg_document_index(const afp_document *doc);
+
 #endif

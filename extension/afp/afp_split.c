@@ -22,30 +22,6 @@
 
 PG_FUNCTION_INFO_V1(pg_afp_split);
 
-/* Builds the jsonb object {name: value, ...} of a document's index pairs ({} when unknown). */
-static Datum
-afp_split_index(const afp_document *doc)
-{
-    afp_buf json;
-    size_t i;
-
-    afp_buf_init(&json);
-    afp_buf_putc(&json, '{');
-    for (i = 0; doc != NULL && i < doc->index_count; i++)
-    {
-        const char *name = doc->index[i].name ? doc->index[i].name : "";
-        const char *value = doc->index[i].value ? doc->index[i].value : "";
-
-        if (i > 0)
-            afp_buf_printf(&json, ", ");
-        afp_buf_json_string(&json, name, strlen(name));
-        afp_buf_printf(&json, ": ");
-        afp_buf_json_string(&json, value, strlen(value));
-    }
-    afp_buf_putc(&json, '}');
-    return afp_pg_jsonb_from_utf8((const char *) json.data, json.len);
-}
-
 /* Core callback: stores one part as a row. */
 static int
 afp_split_row(void *p, const afp_split_part *part)
@@ -64,7 +40,7 @@ afp_split_row(void *p, const afp_split_part *part)
     SET_VARSIZE(afp, VARHDRSZ + part->len);
     memcpy(VARDATA(afp), part->afp, part->len);
     values[0] = Int32GetDatum((int32) part->seq);
-    values[1] = afp_split_index(part->doc);
+    values[1] = afp_pg_document_index(part->doc);   /* {} when unknown */
     values[2] = PointerGetDatum(afp);
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     pfree(afp);

@@ -11,6 +11,7 @@
 #include "utils/jsonb.h"
 
 #include "afp_pg.h"
+#include "afp_pg_json.h"
 #include "afp_dbcs.h"
 
 PG_FUNCTION_INFO_V1(pg_afp_text);
@@ -51,14 +52,13 @@ pg_afp_text_opts(PG_FUNCTION_ARGS)
     afp_text_options opts;
     afp_buf out;
     afp_error err;
-    char *json, *utf8;
+    char *utf8;
     size_t ulen;
 
     afp_pg_require_input("afp_text", len);
     memset(&opts, 0, sizeof opts);
     afp_error_clear(&err);
-    json = JsonbToCString(NULL, &options->root, VARSIZE(options));
-    utf8 = afp_pg_utf8_from_server(json, strlen(json), &ulen);
+    utf8 = afp_pg_jsonb_to_utf8(options, &ulen);     /* afp_pg_json.c */
     afp_pg_check(afp_text_options_parse(&opts, utf8, ulen, &err), &err);
     opts.warning = afp_pg_text_warning;
     afp_buf_init(&out);

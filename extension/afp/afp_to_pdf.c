@@ -22,6 +22,7 @@
 
 #include "afp_pdf.h"
 #include "afp_pg.h"
+#include "afp_pg_json.h"
 
 PG_FUNCTION_INFO_V1(pg_afp_to_pdf);
 
@@ -196,14 +197,13 @@ pg_afp_to_pdf(PG_FUNCTION_ARGS)
     afp_error err;
     afp_buf out;
     bytea *result;
-    char *json, *utf8;
+    char *utf8;
     size_t ulen;
 
     afp_pg_require_input("afp_to_pdf", len);
     afp_error_clear(&err);
     afp_pdf_options_init(&opts);
-    json = JsonbToCString(NULL, &options->root, VARSIZE(options));
-    utf8 = afp_pg_utf8_from_server(json, strlen(json), &ulen);
+    utf8 = afp_pg_jsonb_to_utf8(options, &ulen);     /* afp_pg_json.c */
     afp_pg_check(afp_pdf_options_parse(&opts, utf8, ulen, &err), &err);
     if (opts.font_map_table)
         afp_pg_load_font_map(&opts);           /* afp.font_map (sql/052_font_map.sql) */
