@@ -31,6 +31,7 @@
 char *afp_delivery_database = NULL;
 int   afp_email_batch_size = 100;
 int   afp_email_concurrency = 8;
+bool  afp_email_threads = true;
 int   afp_email_workers = 1;
 int   afp_sms_batch_size = 100;
 int   afp_sms_concurrency = 16;
@@ -70,6 +71,13 @@ afp_delivery_define_gucs(void)
     DefineCustomIntVariable("afp.email_concurrency",
                             "SMTP transfers the email worker keeps in flight.", NULL,
                             &afp_email_concurrency, 8, 1, 256, PGC_SIGHUP, 0, NULL, NULL, NULL);
+    DefineCustomBoolVariable("afp.email_threads",
+                             "Sends each email worker's SMTP transfers from threads of their own.",
+                             "On (the default): afp.email_concurrency threads per email worker (at most 64), "
+                             "so a slow server reply delays only its own message. Off: one libcurl multi "
+                             "handle, where libcurl's blocking wait for the reply to the message data "
+                             "stalls the worker's other transfers.",
+                             &afp_email_threads, true, PGC_SIGHUP, 0, NULL, NULL, NULL);
     DefineCustomIntVariable("afp.email_workers",
                             "Email workers per database; each drains its own share of the email rows (id modulo the count).",
                             "Needs a server restart and room in max_worker_processes.",

@@ -35,6 +35,7 @@
 extern char *afp_delivery_database;
 extern int   afp_email_batch_size;
 extern int   afp_email_concurrency;
+extern bool  afp_email_threads;          /* threaded SMTP engine (afp_smtp_pool.c) */
 extern int   afp_email_workers;         /* email workers per database (restart to change) */
 extern int   afp_poll_interval_ms;
 extern int   afp_max_attempts;

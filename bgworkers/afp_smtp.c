@@ -1,5 +1,7 @@
 /*
- * afp_smtp.c — SMTP transfers through the libcurl multi interface.
+ * afp_smtp.c — SMTP transfers: the libcurl multi engine, and what it shares with the threaded
+ * engine (afp_smtp_pool.c, afp_smtp_int.h). afp_smtp_send uses the threaded engine while
+ * afp.email_threads is on (the default) and the multi engine described here when it is off.
  *
  * One multi handle per worker process lives for the life of the process, so its connection
  * cache reuses SMTP connections from batch to batch. A batch runs at most `concurrency`
@@ -17,9 +19,10 @@
  * Safety in a backend process:
  *   - CURLOPT_NOSIGNAL: libcurl installs no signal handlers and uses no alarm().
  *   - Host names are resolved here, before the transfers, and given to libcurl with
- *     CURLOPT_RESOLVE: libcurl starts no resolver thread, the process stays single-threaded, and
- *     PostgreSQL's signal handlers run in the main thread, where a signal interrupts libcurl's
- *     poll() so that the progress callback sees the request within milliseconds.
+ *     CURLOPT_RESOLVE: libcurl starts no resolver thread, the multi engine keeps the process
+ *     single-threaded, and PostgreSQL's signal handlers run in the main thread, where a signal
+ *     interrupts libcurl's poll() so that the progress callback sees the request within
+ *     milliseconds. (The threaded engine's threads block every signal; see afp_smtp_pool.c.)
  *   - No palloc/ereport while easy handles are attached (no longjmp can leak them); the handles
  *     are also tracked in static arrays so error recovery can release them (afp_smtp_cleanup).
  *   - Only the smtp and smtps protocols are allowed; TLS peer and host verification are on
@@ -38,6 +41,7 @@
 
 #include "afp_delivery.h"
 #include "afp_ratelimit.h"
+#include "afp_smtp_int.h"
 
 #define MAX_ACTIVE  256
 #define MAX_SOCKETS 1024
@@ -92,9 +96,9 @@ smtp_shutdown_sockets(void)
         (void) shutdown(open_sockets[i], SHUT_RDWR);
 }
 
-/* Returns the process's multi handle, initialising libcurl on first use. */
-static CURLM *
-smtp_multi(int concurrency)
+/* Initialises libcurl once per process (before any thread of the threaded engine starts). */
+void
+afp_smtp_global_init(void)
 {
     if (!curl_ready)
     {
@@ -102,6 +106,13 @@ smtp_multi(int concurrency)
             ereport(ERROR, (errmsg("afp email worker: curl_global_init failed")));
         curl_ready = true;
     }
+}
+
+/* Returns the process's multi handle, initialising libcurl on first use. */
+static CURLM *
+smtp_multi(int concurrency)
+{
+    afp_smtp_global_init();
     if (multi == NULL)
     {
         multi = curl_multi_init();
@@ -226,8 +237,8 @@ smtp_resolve(const char *host, int port)
  * main thread, where they interrupt libcurl's poll() at once. Jobs whose host does not resolve
  * fail with curl:6.
  */
-static void
-smtp_resolve_hosts(AfpSmtpJob *jobs, int njobs, long timeout_ms)
+void
+afp_smtp_resolve_hosts(AfpSmtpJob *jobs, int njobs, long timeout_ms)
 {
     int         i;
 
@@ -254,8 +265,8 @@ smtp_resolve_hosts(AfpSmtpJob *jobs, int njobs, long timeout_ms)
 }
 
 /* CURLOPT_READFUNCTION: hands libcurl the next piece of the message. */
-static size_t
-smtp_read(char *buf, size_t size, size_t nitems, void *userdata)
+size_t
+afp_smtp_read_cb(char *buf, size_t size, size_t nitems, void *userdata)
 {
     AfpSmtpJob *j = (AfpSmtpJob *) userdata;
     size_t      room = size * nitems;
@@ -270,8 +281,8 @@ smtp_read(char *buf, size_t size, size_t nitems, void *userdata)
  * CURLOPT_HEADERFUNCTION: libcurl passes every SMTP reply line here. Keeps the first error reply
  * (4xx/5xx: the one that failed the transaction; a QUIT reply may follow it) and else the last.
  */
-static size_t
-smtp_reply(char *buf, size_t size, size_t nitems, void *userdata)
+size_t
+afp_smtp_reply_cb(char *buf, size_t size, size_t nitems, void *userdata)
 {
     AfpSmtpJob *j = (AfpSmtpJob *) userdata;
     size_t      n = size * nitems;
@@ -306,8 +317,8 @@ smtp_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 
 /* Copies s into a fixed buffer as printable ASCII (control and 8-bit bytes become '?'),
  * so that it is valid text in any server encoding. */
-static void
-copy_clean(char *dst, size_t size, const char *s)
+void
+afp_smtp_copy_clean(char *dst, size_t size, const char *s)
 {
     size_t      i;
 
@@ -335,18 +346,27 @@ typedef struct SmtpProfile
 static SmtpProfile profiles[MAX_PROFILES];
 static int  n_profiles = 0;
 
+/* The TLS profile of job j as a string (URL, STARTTLS mode, verification, CA file); false when
+ * it does not fit in size. */
+bool
+afp_smtp_profile_key(const AfpSmtpJob *j, char *key, size_t size)
+{
+    int         len = snprintf(key, size, "%s|%d|%d|%s", j->url ? j->url : "", j->starttls,
+                               j->tls_verify ? 1 : 0, j->ca_file ? j->ca_file : "");
+
+    return len >= 0 && (size_t) len < size;
+}
+
 /* The share handle of job j's TLS profile, created on first use; NULL when there is no room
  * (the caller then uses a fresh connection that is not kept). No palloc: handles are attached. */
 static CURLSH *
 smtp_share_for(const AfpSmtpJob *j)
 {
     char        key[512];
-    int         len, i;
+    int         i;
     CURLSH     *sh;
 
-    len = snprintf(key, sizeof(key), "%s|%d|%d|%s", j->url ? j->url : "", j->starttls,
-                   j->tls_verify ? 1 : 0, j->ca_file ? j->ca_file : "");
-    if (len < 0 || len >= (int) sizeof(key))
+    if (!afp_smtp_profile_key(j, key, sizeof(key)))
         return NULL;
     for (i = 0; i < n_profiles; i++)
         if (strcmp(profiles[i].key, key) == 0)
@@ -363,14 +383,79 @@ smtp_share_for(const AfpSmtpJob *j)
     return profiles[n_profiles++].share;
 }
 
+/*
+ * The options of one transfer of job j on easy handle e that both engines set (afp_smtp_int.h):
+ * URL, envelope (from_addr "<...>", rcpts), the message through afp_smtp_read_cb, replies through
+ * afp_smtp_reply_cb, errors into j->message, time limits, CURLOPT_RESOLVE, TLS and AUTH. Options
+ * of an earlier job on a reused handle (credentials, resolve list) are reset.
+ */
+void
+afp_smtp_easy_setup(CURL *e, AfpSmtpJob *j, long timeout_ms, const char *from_addr,
+                    struct curl_slist *rcpts)
+{
+    long        ssl = j->starttls == 2 ? CURLUSESSL_ALL : j->starttls == 1 ? CURLUSESSL_TRY : CURLUSESSL_NONE;
+
+    j->pos = 0;
+    j->reply[0] = '\0';
+    j->message[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_URL, j->url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(e, CURLOPT_MAIL_FROM, from_addr);
+    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, rcpts);
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, afp_smtp_read_cb);
+    curl_easy_setopt(e, CURLOPT_READDATA, j);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t) j->len);
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, afp_smtp_reply_cb);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->message);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, Max(1L, timeout_ms / 1000));
+    curl_easy_setopt(e, CURLOPT_RESOLVE, j->resolve);
+    curl_easy_setopt(e, CURLOPT_USE_SSL, ssl);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, j->tls_verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, j->tls_verify ? 2L : 0L);
+    /* unset: the default bundle (system CAs); a reused handle always serves one TLS profile, so
+     * its CA file never changes (afp_smtp_profile_key) */
+    if (j->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, j->ca_file);
+    curl_easy_setopt(e, CURLOPT_USERNAME, j->username);
+    curl_easy_setopt(e, CURLOPT_PASSWORD, j->username ? (j->password ? j->password : "") : NULL);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+}
+
+/* The envelope of job j: "<from>" into from_addr and a one-entry recipient list (NULL, with the
+ * job failed, when out of memory). */
+struct curl_slist *
+afp_smtp_envelope(AfpSmtpJob *j, char *from_addr, size_t size)
+{
+    char        addr[300];
+    struct curl_slist *rcpts;
+
+    snprintf(addr, sizeof(addr), "<%s>", j->rcpt);
+    rcpts = curl_slist_append(NULL, addr);
+    if (rcpts == NULL)
+    {
+        j->outcome = AFP_SEND_ERROR;
+        strlcpy(j->code, "curl:27", sizeof(j->code));
+        strlcpy(j->message, "curl_slist_append failed (out of memory)", sizeof(j->message));
+        return NULL;
+    }
+    snprintf(from_addr, size, "<%s>", j->mail_from);
+    return rcpts;
+}
+
 /* Creates and attaches the easy handle of job j; false (with the job failed) on error. */
 static bool
 smtp_start(CURLM *m, AfpSmtpJob *j, int slot, long timeout_ms)
 {
     CURL       *e = curl_easy_init();
-    char        addr[300];
+    char        from[300];
     struct curl_slist *rcpts;
-    long        ssl = j->starttls == 2 ? CURLUSESSL_ALL : j->starttls == 1 ? CURLUSESSL_TRY : CURLUSESSL_NONE;
 
     j->outcome = AFP_SEND_ERROR;
     if (e == NULL)
@@ -379,53 +464,16 @@ smtp_start(CURLM *m, AfpSmtpJob *j, int slot, long timeout_ms)
         strlcpy(j->message, "curl_easy_init failed (out of memory)", sizeof(j->message));
         return false;
     }
-    snprintf(addr, sizeof(addr), "<%s>", j->rcpt);
-    rcpts = curl_slist_append(NULL, addr);
+    rcpts = afp_smtp_envelope(j, from, sizeof(from));
     if (rcpts == NULL)
     {
         curl_easy_cleanup(e);
-        strlcpy(j->code, "curl:27", sizeof(j->code));
-        strlcpy(j->message, "curl_slist_append failed (out of memory)", sizeof(j->message));
         return false;
     }
-    snprintf(addr, sizeof(addr), "<%s>", j->mail_from);
-    j->pos = 0;
-    j->reply[0] = '\0';
-    j->message[0] = '\0';
-
-    curl_easy_setopt(e, CURLOPT_URL, j->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(e, CURLOPT_MAIL_FROM, addr);
-    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, rcpts);
-    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(e, CURLOPT_READFUNCTION, smtp_read);
-    curl_easy_setopt(e, CURLOPT_READDATA, j);
-    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t) j->len);
-    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, smtp_reply);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->message);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    afp_smtp_easy_setup(e, j, timeout_ms, from, rcpts);
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, smtp_progress);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, Max(1L, timeout_ms / 1000));
-    if (j->resolve)
-        curl_easy_setopt(e, CURLOPT_RESOLVE, j->resolve);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, smtp_open_socket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, smtp_close_socket);
-    curl_easy_setopt(e, CURLOPT_USE_SSL, ssl);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, j->tls_verify ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, j->tls_verify ? 2L : 0L);
-    if (j->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, j->ca_file);
-    if (j->username)
-    {
-        curl_easy_setopt(e, CURLOPT_USERNAME, j->username);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, j->password ? j->password : "");
-    }
-    curl_easy_setopt(e, CURLOPT_PRIVATE, j);
     {
         CURLSH     *sh = smtp_share_for(j);
 
@@ -471,27 +519,37 @@ smtp_release(CURLM *m, AfpSmtpJob *j)
     j->rcpts = NULL;
 }
 
-/*
- * Turns a finished transfer into an outcome: sent, aborted, or an error code for the rules.
- * Returns true when the failure leaves a connection in an unknown state (a transport error such
- * as a timeout while waiting for the reply to the message data: libcurl may keep that
- * connection cached although a late reply is still on its way).
- */
+/* Finishes the transfer of job j on the multi handle: its outcome (afp_smtp_classify), then the
+ * handle is released. Returns what afp_smtp_classify returns. */
 static bool
 smtp_finish(CURLM *m, AfpSmtpJob *j, CURLcode rc)
 {
     long        resp = 0;
-    char        errtext[256];
 
     curl_easy_getinfo((CURL *) j->easy, CURLINFO_RESPONSE_CODE, &resp);
-    copy_clean(errtext, sizeof(errtext), j->message[0] ? j->message : curl_easy_strerror(rc));
     smtp_release(m, j);
+    return afp_smtp_classify(j, rc, resp);
+}
+
+/*
+ * Turns a finished transfer (libcurl's result rc, the last SMTP reply code resp) into an outcome:
+ * sent, aborted, or an error code for the rules. Returns true when the failure leaves a
+ * connection in an unknown state (a transport error such as a timeout while waiting for the reply
+ * to the message data: libcurl may keep that connection cached although a late reply is still on
+ * its way). No palloc or ereport: the threaded engine calls it outside the main thread.
+ */
+bool
+afp_smtp_classify(AfpSmtpJob *j, CURLcode rc, long resp)
+{
+    char        errtext[256];
+
+    afp_smtp_copy_clean(errtext, sizeof(errtext), j->message[0] ? j->message : curl_easy_strerror(rc));
 
     if (rc == CURLE_OK)
     {
         j->outcome = AFP_SEND_SENT;
         j->code[0] = '\0';
-        copy_clean(j->message, sizeof(j->message), j->reply);
+        afp_smtp_copy_clean(j->message, sizeof(j->message), j->reply);
         return false;
     }
     if (rc == CURLE_ABORTED_BY_CALLBACK)
@@ -518,7 +576,7 @@ smtp_finish(CURLM *m, AfpSmtpJob *j, CURLcode rc)
             if (r[n] == '\0' || r[n] == ' ')
                 snprintf(j->code, sizeof(j->code), "%03ld %.*s", resp, n - 4, r + 4);
         }
-        copy_clean(j->message, sizeof(j->message), r[0] ? r : errtext);
+        afp_smtp_copy_clean(j->message, sizeof(j->message), r[0] ? r : errtext);
         return false;
     }
     snprintf(j->code, sizeof(j->code), "curl:%d", (int) rc);
@@ -548,10 +606,16 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
     const char *waiting[8];     /* providers that said wait in the current round */
     int         nwaiting;
 
+    if (afp_email_threads)
+    {
+        afp_smtp_pool_send(jobs, njobs, concurrency, timeout_ms);     /* afp_smtp_pool.c */
+        return;
+    }
+    afp_smtp_pool_stop();       /* switched off: no idle threads left behind */
     concurrency = Max(1, Min(concurrency, MAX_ACTIVE));
     m = smtp_multi(concurrency);
 
-    smtp_resolve_hosts(jobs, njobs, timeout_ms);
+    afp_smtp_resolve_hosts(jobs, njobs, timeout_ms);
 
     for (i = 0; i < njobs; i++)
         jobs[i].easy = NULL;
@@ -689,6 +753,7 @@ afp_smtp_cleanup(void)
 {
     int         i;
 
+    afp_smtp_pool_stop();       /* the threaded engine's threads and connections */
     if (multi == NULL)
         return;
     smtp_shutdown_sockets();
