@@ -28,7 +28,9 @@
 # Knobs (environment): BENCH_MESSAGES 100000, BENCH_JOBS, BENCH_RUNS 1, BENCH_PEERS
 # ("graphile pgboss"; empty = afp only), BENCH_SKIP_AFP 0 (1 = peers only), BENCH_SKIP_CEILING 0,
 # BENCH_EMAIL_BATCH 1000,
-# BENCH_EMAIL_CONCURRENCY 8, BENCH_EMAIL_WORKERS 4 (afp.email_workers), BENCH_DKIM 0 (1 = sign every message),
+# BENCH_EMAIL_CONCURRENCY 8, BENCH_EMAIL_WORKERS 4 (afp.email_workers), BENCH_EMAIL_THREADS off
+# (afp.email_threads: off = one libcurl multi handle per worker, cheaper against a sink that answers
+# at once; on = the server default), BENCH_DKIM 0 (1 = sign every message),
 # BENCH_PERF 0 (1 = perf record -a during the afp drain into build/bench-delivery/perf.data;
 # strace = strace -c of the first email worker into build/bench-delivery/log/strace.txt),
 # BENCH_PG_CONF (extra postgresql.conf lines, e.g. auto_explain settings),
@@ -47,6 +49,9 @@ PEERS=${BENCH_PEERS-graphile pgboss}
 EMAIL_BATCH=${BENCH_EMAIL_BATCH:-1000}
 EMAIL_CONC=${BENCH_EMAIL_CONCURRENCY:-8}
 EMAIL_WORKERS=${BENCH_EMAIL_WORKERS:-4}
+# the sink answers at once: one libcurl multi handle per worker needs less CPU than a thread per
+# transfer (afp.email_threads, the default for real servers, which take time to answer)
+EMAIL_THREADS=${BENCH_EMAIL_THREADS:-off}
 DKIM=${BENCH_DKIM:-0}
 PERF=${BENCH_PERF:-0}
 GW_PROCS=${GW_PROCS:-4} GW_CONC=${GW_CONCURRENCY:-16} GW_LQ=${GW_LOCAL_QUEUE:-500} GW_DELAY=${GW_COMPLETE_DELAY:-0}
@@ -142,6 +147,7 @@ afp.delivery_database = 'afp'
 afp.email_batch_size = $EMAIL_BATCH
 afp.email_concurrency = $EMAIL_CONC
 afp.email_workers = $EMAIL_WORKERS
+afp.email_threads = $EMAIL_THREADS
 afp.poll_interval_ms = 1000
 afp.max_attempts = 3
 afp.smtp_timeout_ms = 30000
@@ -260,7 +266,7 @@ $(q -c "SELECT e.outbox_id, e.at, e.outcome, e.detail FROM afp.delivery_events e
 }
 
 echo "bench-delivery: $N emails with a $PDF_BYTES-byte PDF (examples/letter), $RUNS run(s);" \
-     "afp.email_workers=$EMAIL_WORKERS afp.email_batch_size=$EMAIL_BATCH afp.email_concurrency=$EMAIL_CONC dkim=$DKIM"
+     "afp.email_workers=$EMAIL_WORKERS afp.email_batch_size=$EMAIL_BATCH afp.email_concurrency=$EMAIL_CONC afp.email_threads=$EMAIL_THREADS dkim=$DKIM"
 afp_rates=()
 for r in $(seq "$RUNS"); do
   [ "${BENCH_SKIP_AFP:-0}" = 1 ] && break
