@@ -592,6 +592,50 @@ smtp_same_provider(const char *a, const char *b)
 }
 
 /*
+ * Whether pending job j may start now, in a round of starts over a batch (both engines; main
+ * thread): not when its provider said wait earlier in the round (the jobs of other providers go
+ * on), else the provider's rate limit and circuit breaker decide (afp_ratelimit.c): wait (the
+ * provider is remembered and round->rate_wait lowered to its wait), defer (the job's outcome
+ * becomes AFP_SEND_DEFERRED) or go.
+ */
+bool
+afp_smtp_admit(AfpSmtpJob *j, int64 batch_start_ms, AfpSmtpRound *round)
+{
+    long        wait;
+    AfpGate     gate;
+    int         k;
+
+    for (k = 0; k < round->nwaiting; k++)
+        if (smtp_same_provider(round->waiting[k], j->provider))
+            return false;
+    gate = afp_rate_gate(j->provider, batch_start_ms, &wait, &j->retry_after,
+                         j->message, sizeof(j->message));
+    if (gate == AFP_GATE_WAIT)
+    {
+        if (round->nwaiting < (int) lengthof(round->waiting))
+            round->waiting[round->nwaiting++] = j->provider;
+        round->rate_wait = round->rate_wait < 0 ? wait : Min(round->rate_wait, wait);
+        return false;
+    }
+    if (gate == AFP_GATE_DEFER)
+    {
+        j->outcome = AFP_SEND_DEFERRED;
+        return false;
+    }
+    return true;
+}
+
+/* Gives job j, which never started, back as aborted (and tells its provider's circuit breaker). */
+void
+afp_smtp_abort_job(AfpSmtpJob *j)
+{
+    afp_rate_report_send(j->provider, "smtp", AFP_SEND_ABORTED, NULL, -1);
+    j->outcome = AFP_SEND_ABORTED;
+    strlcpy(j->code, "aborted", sizeof(j->code));
+    strlcpy(j->message, "transfer aborted (shutdown or cancel)", sizeof(j->message));
+}
+
+/*
  * Sends the jobs; see afp_delivery.h. Jobs start in order, except that a job whose provider
  * must wait (rate limit, pause, half-open probe) does not hold up the jobs of other providers.
  */
@@ -603,8 +647,7 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
     bool        poisoned = false;
     int         i;
     int64       batch_start_ms = afp_rate_now_ms();
-    const char *waiting[8];     /* providers that said wait in the current round */
-    int         nwaiting;
+    AfpSmtpRound round;
 
     if (afp_email_threads)
     {
@@ -625,7 +668,6 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
         CURLMsg    *msg;
         int         queued, running = 0;
         CURLMcode   mc;
-        long        rate_wait = -1;
 
         if (afp_send_should_abort())
             break;
@@ -640,36 +682,17 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
         /* next: the first job not started yet (started ones have an easy handle or an outcome) */
         while (next < njobs && (jobs[next].outcome != AFP_SEND_PENDING || jobs[next].easy != NULL))
             next++;
-        nwaiting = 0;
+        round.nwaiting = 0;
+        round.rate_wait = -1;
         for (i = next; !poisoned && active < concurrency && i < njobs; i++)
         {
             AfpSmtpJob *j = &jobs[i];
-            int         slot, k;
-            long        wait;
-            AfpGate     gate;
-            bool        skip = false;
+            int         slot;
 
             if (j->outcome != AFP_SEND_PENDING || j->easy != NULL)
                 continue;       /* in flight, or already failed while building */
-            for (k = 0; k < nwaiting && !skip; k++)
-                skip = smtp_same_provider(waiting[k], j->provider);
-            if (skip)
-                continue;       /* its provider said wait in this round: other providers' rows go on */
-            /* the provider's rate limit and circuit breaker (afp_ratelimit.c): wait or give back */
-            gate = afp_rate_gate(j->provider, batch_start_ms, &wait, &j->retry_after,
-                                 j->message, sizeof(j->message));
-            if (gate == AFP_GATE_WAIT)
-            {
-                if (nwaiting < (int) lengthof(waiting))
-                    waiting[nwaiting++] = j->provider;
-                rate_wait = rate_wait < 0 ? wait : Min(rate_wait, wait);
+            if (!afp_smtp_admit(j, batch_start_ms, &round))
                 continue;
-            }
-            if (gate == AFP_GATE_DEFER)
-            {
-                j->outcome = AFP_SEND_DEFERRED;
-                continue;
-            }
             for (slot = 0; slot < MAX_ACTIVE && active_easy[slot] != NULL; slot++)
                 ;
             if (slot < MAX_ACTIVE && smtp_start(m, j, slot, timeout_ms))
@@ -679,8 +702,8 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
         }
         if (active == 0)
         {
-            if (rate_wait >= 0)
-                afp_rate_sleep(Min(rate_wait, 1000));  /* nothing in flight: wait for a token */
+            if (round.rate_wait >= 0)
+                afp_rate_sleep(Min(round.rate_wait, 1000));    /* nothing in flight: wait for a token */
             continue;
         }
 
@@ -705,7 +728,7 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
             active--;
         }
         if (active > 0)
-            curl_multi_poll(m, NULL, 0, rate_wait >= 0 ? (int) Max(1, Min(100, rate_wait)) : 100, NULL);
+            curl_multi_poll(m, NULL, 0, round.rate_wait >= 0 ? (int) Max(1, Min(100, round.rate_wait)) : 100, NULL);
     }
 
     if (poisoned)
@@ -735,12 +758,7 @@ afp_smtp_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms)
         if (j->easy != NULL && multi != NULL)
             smtp_release(multi, j);
         if (j->outcome == AFP_SEND_PENDING)
-        {
-            afp_rate_report_send(j->provider, "smtp", AFP_SEND_ABORTED, NULL, -1);
-            j->outcome = AFP_SEND_ABORTED;
-            strlcpy(j->code, "aborted", sizeof(j->code));
-            strlcpy(j->message, "transfer aborted (shutdown or cancel)", sizeof(j->message));
-        }
+            afp_smtp_abort_job(j);
     }
     if (poisoned)
         afp_smtp_cleanup();

@@ -41,6 +41,21 @@ extern void afp_smtp_copy_clean(char *dst, size_t size, const char *s);
 extern size_t afp_smtp_read_cb(char *buf, size_t size, size_t nitems, void *userdata);
 extern size_t afp_smtp_reply_cb(char *buf, size_t size, size_t nitems, void *userdata);
 
+/* One round of starts over a batch: the providers that said wait, and the shortest wait (ms,
+ * -1 for none). */
+typedef struct AfpSmtpRound
+{
+    const char *waiting[8];
+    int         nwaiting;
+    long        rate_wait;
+} AfpSmtpRound;
+
+/* Whether pending job j may start now (rate limit, circuit breaker; main thread only). */
+extern bool afp_smtp_admit(AfpSmtpJob *j, int64 batch_start_ms, AfpSmtpRound *round);
+
+/* Gives a job that never started back as aborted (main thread only). */
+extern void afp_smtp_abort_job(AfpSmtpJob *j);
+
 /* The threaded engine (afp_smtp_pool.c): sends the jobs like afp_smtp_send, and stops its
  * threads (closing their connections without waiting for the servers). */
 extern void afp_smtp_pool_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms);

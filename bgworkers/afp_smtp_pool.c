@@ -431,13 +431,6 @@ pool_drain(bool *started, int *got)
     }
 }
 
-/* True when two provider names (either may be NULL) are the same. */
-static bool
-pool_same_provider(const char *a, const char *b)
-{
-    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
-}
-
 /*
  * The main thread's loop over a batch: starts jobs in order through the providers' gates (a job
  * whose provider must wait does not hold up other providers' jobs), at most nthreads at a time,
@@ -449,13 +442,10 @@ pool_run(AfpSmtpJob *jobs, int njobs, int nthreads, bool *started, int *got)
     int         next = 0, i, k, ngot;
     bool        aborting = false;
     int64       batch_start_ms = afp_rate_now_ms();
-    const char *waiting[8];     /* providers that said wait in the current round */
-    int         nwaiting;
+    AfpSmtpRound round;
 
     while (next < njobs || pool_active > 0)
     {
-        long        rate_wait = -1;
-
         if (!aborting && afp_send_should_abort())
         {
             aborting = true;
@@ -466,45 +456,25 @@ pool_run(AfpSmtpJob *jobs, int njobs, int nthreads, bool *started, int *got)
             next = njobs;
         while (next < njobs && (jobs[next].outcome != AFP_SEND_PENDING || started[next]))
             next++;
-        nwaiting = 0;
+        round.nwaiting = 0;
+        round.rate_wait = -1;
         for (i = next; pool_active < nthreads && i < njobs; i++)
         {
-            AfpSmtpJob *j = &jobs[i];
-            long        wait;
-            AfpGate     gate;
-            bool        skip = false;
-
-            if (j->outcome != AFP_SEND_PENDING || started[i])
+            if (jobs[i].outcome != AFP_SEND_PENDING || started[i])
                 continue;
-            for (k = 0; k < nwaiting && !skip; k++)
-                skip = pool_same_provider(waiting[k], j->provider);
-            if (skip)
+            if (!afp_smtp_admit(&jobs[i], batch_start_ms, &round))
                 continue;
-            gate = afp_rate_gate(j->provider, batch_start_ms, &wait, &j->retry_after,
-                                 j->message, sizeof(j->message));
-            if (gate == AFP_GATE_WAIT)
-            {
-                if (nwaiting < (int) lengthof(waiting))
-                    waiting[nwaiting++] = j->provider;
-                rate_wait = rate_wait < 0 ? wait : Min(rate_wait, wait);
-                continue;
-            }
-            if (gate == AFP_GATE_DEFER)
-            {
-                j->outcome = AFP_SEND_DEFERRED;
-                continue;
-            }
             started[i] = true;
             pool_active++;
             pool_enqueue(i);
         }
         if (pool_active == 0)
         {
-            if (rate_wait >= 0 && !aborting)
-                afp_rate_sleep(Min(rate_wait, 1000));   /* nothing in flight: wait for a token */
+            if (round.rate_wait >= 0 && !aborting)
+                afp_rate_sleep(Min(round.rate_wait, 1000));    /* nothing in flight: wait for a token */
             continue;
         }
-        ngot = pool_wait_done(got, rate_wait >= 0 ? (int) Max(1, Min(100, rate_wait)) : 100);
+        ngot = pool_wait_done(got, round.rate_wait >= 0 ? (int) Max(1, Min(100, round.rate_wait)) : 100);
         for (k = 0; k < ngot; k++)
         {
             AfpSmtpJob *j = &jobs[got[k]];
@@ -522,12 +492,7 @@ pool_run(AfpSmtpJob *jobs, int njobs, int nthreads, bool *started, int *got)
         AfpSmtpJob *j = &jobs[i];
 
         if (j->outcome == AFP_SEND_PENDING && !started[i])
-        {
-            afp_rate_report_send(j->provider, "smtp", AFP_SEND_ABORTED, NULL, -1);
-            j->outcome = AFP_SEND_ABORTED;
-            strlcpy(j->code, "aborted", sizeof(j->code));
-            strlcpy(j->message, "transfer aborted (shutdown or cancel)", sizeof(j->message));
-        }
+            afp_smtp_abort_job(j);
     }
 }
 
