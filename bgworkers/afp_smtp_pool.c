@@ -496,14 +496,16 @@ pool_run(AfpSmtpJob *jobs, int njobs, int nthreads, bool *started, int *got)
     }
 }
 
-/* Forgets the batch (main thread; no job is queued or in a thread any more). */
+/* Hands the threads a batch (its jobs and the arrays for the queued and handed-back job numbers),
+ * or forgets it (NULLs; no job may be queued or in a thread any more). Main thread only. */
 static void
-pool_detach_batch(void)
+pool_set_batch(AfpSmtpJob *jobs, long timeout_ms, int *queue, int *done)
 {
     pthread_mutex_lock(&pool_mu);
-    pool_jobs = NULL;
-    pool_queue = NULL;
-    pool_done = NULL;
+    pool_jobs = jobs;
+    pool_timeout_ms = timeout_ms;
+    pool_queue = queue;
+    pool_done = done;
     pool_qhead = pool_qtail = pool_dhead = pool_dtail = 0;
     pthread_mutex_unlock(&pool_mu);
     __atomic_store_n(&pool_abort, 0, __ATOMIC_RELAXED);
@@ -533,14 +535,7 @@ afp_smtp_pool_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms
     done = palloc(sizeof(int) * Max(njobs, 1));
     got = palloc(sizeof(int) * Max(njobs, 1));
 
-    pthread_mutex_lock(&pool_mu);
-    pool_jobs = jobs;
-    pool_timeout_ms = timeout_ms;
-    pool_queue = queue;
-    pool_done = done;
-    pool_qhead = pool_qtail = pool_dhead = pool_dtail = 0;
-    pthread_mutex_unlock(&pool_mu);
-    __atomic_store_n(&pool_abort, 0, __ATOMIC_RELAXED);
+    pool_set_batch(jobs, timeout_ms, queue, done);
     pool_active = 0;
 
     PG_TRY();
@@ -551,9 +546,9 @@ afp_smtp_pool_send(AfpSmtpJob *jobs, int njobs, int concurrency, long timeout_ms
     {
         /* no thread may go on working on this batch's memory */
         pool_drain(started, got);
-        pool_detach_batch();
+        pool_set_batch(NULL, 0, NULL, NULL);
         PG_RE_THROW();
     }
     PG_END_TRY();
-    pool_detach_batch();
+    pool_set_batch(NULL, 0, NULL, NULL);
 }

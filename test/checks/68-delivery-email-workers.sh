@@ -33,7 +33,7 @@ trap stop_all EXIT
 # Messages smtp-sink has accepted so far (its -c counter).
 sink_count() { tr '\r' '\n' <"$LOGDIR/sink.out" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -n 1; }
 # wait_sink SECONDS COUNT: waits until the sink has counted COUNT messages
-wait_sink() { local end=$((SECONDS + $1)); while [ $SECONDS -lt $end ]; do [ "$(sink_count)" = "$2" ] && return 0; sleep 0.2; done; return 1; }
+wait_sink() { local end=$(( $(now_ms) + $1 * 1000 )); while :; do [ "$(sink_count)" = "$2" ] && return 0; [ "$(now_ms)" -ge "$end" ] && return 1; sleep 0.2; done; }
 
 # ---------------------------------------------------------------- setup
 command -v smtp-sink >/dev/null || { fail "setup" "postfix's smtp-sink missing (scripts/install-deps.sh)"; finish; }

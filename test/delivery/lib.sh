@@ -15,8 +15,18 @@ as_owner() { if [ "$(id -u)" -eq 0 ]; then (cd "$BASE" && runuser -u postgres --
 q() { "$PGBIN/psql" -h "$SOCK" -p "$PGPORT_D" -U postgres -d "${DB:-afp}" -XAtq -v ON_ERROR_STOP=1 "$@"; }
 # expect WHAT EXPECTED SQL: the query's single value equals EXPECTED
 expect() { local got; got=$(q -c "$3" 2>&1); if [ "$got" = "$2" ]; then pass; else fail "$1" "expected: $2" "got: $got"; fi; }
-# wait_for SECONDS SQL: polls until the query returns t
-wait_for() { local end=$((SECONDS + $1)); while [ $SECONDS -lt $end ]; do [ "$(q -c "$2" 2>/dev/null)" = t ] && return 0; sleep 0.2; done; return 1; }
+# now_ms: milliseconds since the epoch
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# wait_for SECONDS SQL: polls every 0.2 s until the query returns t; false after SECONDS, counted
+# to the millisecond (bash's SECONDS counts whole seconds: a 1 s wait could end at once)
+wait_for() {
+  local end=$(( $(now_ms) + $1 * 1000 ))
+  while :; do
+    [ "$(q -c "$2" 2>/dev/null)" = t ] && return 0
+    [ "$(now_ms)" -ge "$end" ] && return 1
+    sleep 0.2
+  done
+}
 
 # installed MARKER: true when the installed afp install script contains MARKER
 installed() { grep -qs "$1" "$("$PGBIN/pg_config" --sharedir)"/extension/afp--*.sql; }
